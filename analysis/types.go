@@ -1,0 +1,70 @@
+// Package analysis asks Prometheus how a canary behaved during one step window
+// and turns the figures into a verdict.
+package analysis
+
+import "time"
+
+// Target identifies one rollout's traffic in ingress-nginx's metrics. ingress-nginx
+// labels canary-routed requests with the primary Ingress's name and a non-empty
+// `canary` label (the canary upstream), and stable requests with canary="".
+type Target struct {
+	Namespace string
+	// Ingress is the primary Ingress's name.
+	Ingress string
+	// CanaryUpstream is ingress-nginx's upstream name for the canary backend,
+	// "<namespace>-<service>-<port>". Empty means any non-empty canary label.
+	CanaryUpstream string
+	// Since is when the current step's weight took effect; only requests after it count.
+	Since time.Time
+	// Until is the end of the window, normally now.
+	Until time.Time
+}
+
+// Thresholds are the limits a canary window is judged against.
+type Thresholds struct {
+	// MaxErrorRate is the highest acceptable ratio of 5xx responses (0.01 = 1 %).
+	MaxErrorRate float64
+	// MaxLatency is the highest acceptable latency at LatencyQuantile; 0 means not gated.
+	MaxLatency time.Duration
+	// LatencyQuantile is the quantile MaxLatency applies to, e.g. 0.99.
+	LatencyQuantile float64
+	// MinRequests is how many canary requests a window needs before it can be judged.
+	MinRequests int
+}
+
+// Side holds one side's figures (canary or stable) for a window.
+type Side struct {
+	Requests float64 `json:"requests"`
+	Errors   float64 `json:"errors"`
+	// ErrorRate is Errors/Requests, 0 when there were no requests.
+	ErrorRate float64 `json:"errorRate"`
+	// LatencySeconds is the latency at the requested quantile; negative when unknown.
+	LatencySeconds float64 `json:"latencySeconds"`
+}
+
+// Measurement is what Prometheus reported for both sides of one window.
+type Measurement struct {
+	Canary Side `json:"canary"`
+	Stable Side `json:"stable"`
+}
+
+// Outcome is the kind of a verdict.
+type Outcome string
+
+const (
+	// Pass means the window had enough data and every limit held.
+	Pass Outcome = "Pass"
+	// Fail means a limit was broken; Reason names which and the figure.
+	Fail Outcome = "Fail"
+	// NoData means too few canary requests to judge; the step holds.
+	NoData Outcome = "NoData"
+	// Unavailable means Prometheus could not be asked (error or timeout); the step holds.
+	Unavailable Outcome = "Unavailable"
+)
+
+// Verdict is the judgement of one window, with the figures it rests on.
+type Verdict struct {
+	Outcome     Outcome
+	Reason      string
+	Measurement Measurement
+}
