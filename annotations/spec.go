@@ -1,0 +1,102 @@
+package annotations
+
+import (
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Strategy is how traffic moves to the canary.
+type Strategy string
+
+const (
+	// StrategyCanary raises the weight step by step.
+	StrategyCanary Strategy = "canary"
+	// StrategyBlueGreen previews by header or cookie at weight 0, then switches at once.
+	StrategyBlueGreen Strategy = "blue-green"
+)
+
+// Promotion says whether the last step promotes by itself.
+type Promotion string
+
+const (
+	PromotionAuto   Promotion = "auto"
+	PromotionManual Promotion = "manual"
+)
+
+// PromoteBy says how a promotion reaches its end.
+type PromoteBy string
+
+const (
+	// PromoteBySwitch patches the primary's backend to the canary Service.
+	PromoteBySwitch PromoteBy = "switch"
+	// PromoteByWeight never edits the primary's spec: it holds 100 % until the
+	// primary's stable Service is changed at its source (GitOps).
+	PromoteByWeight PromoteBy = "weight"
+)
+
+// Defaults from DESIGN.md.
+var (
+	DefaultSteps           = []Weight{500, 1000, 2500, 5000}
+	DefaultInterval        = time.Minute
+	DefaultMaxErrorRate    = 0.01
+	DefaultLatencyQuantile = 0.99
+	DefaultMinRequests     = 50
+	DefaultFailureLimit    = 0
+	DefaultNoDataLimit     = 10
+	DefaultStrategy        = StrategyCanary
+	DefaultPromotion       = PromotionAuto
+	DefaultPromoteBy       = PromoteBySwitch
+)
+
+// Routing sends testers to the canary at every step, through ingress-nginx's
+// canary-by-header and canary-by-cookie.
+type Routing struct {
+	Header        string
+	HeaderValue   string
+	HeaderPattern string
+	Cookie        string
+}
+
+// Analysis are the limits each step window is judged against.
+type Analysis struct {
+	MaxErrorRate    float64
+	MaxLatency      time.Duration // 0: latency is not gated
+	LatencyQuantile float64
+	MinRequests     int
+	FailureLimit    int
+	NoDataLimit     int
+}
+
+// Spec is a valid rollout specification read from a primary Ingress.
+type Spec struct {
+	CanaryService string
+	// CanaryPort is empty (zero) when the stable backend's port is to be used.
+	CanaryPort networkingv1.ServiceBackendPort
+	// StableService is empty when the Ingress uses only one Service.
+	StableService string
+	Strategy      Strategy
+	Steps         []Weight
+	Interval      time.Duration
+	Analysis      Analysis
+	Routing       Routing
+	Promotion     Promotion
+	PromoteBy     PromoteBy
+}
+
+// Plan is the sequence of weights the rollout walks through. A blue-green rollout
+// has a single preview step at weight 0; the switch to 100 % is the promotion.
+func (s *Spec) Plan() []Weight {
+	if s.Strategy == StrategyBlueGreen {
+		return []Weight{0}
+	}
+	return s.Steps
+}
+
+// Commands are the one-shot requests present on the Ingress.
+type Commands struct {
+	Pause, Resume, Abort, Promote, Retry bool
+}
+
+// Any reports whether any command is present.
+func (c Commands) Any() bool { return c.Pause || c.Resume || c.Abort || c.Promote || c.Retry }

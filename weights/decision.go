@@ -1,0 +1,75 @@
+package weights
+
+import (
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
+)
+
+// Config tunes the machine. It is not user input.
+type Config struct {
+	// Settle is how long a promotion stage waits for ingress-nginx to apply the
+	// previous change (a canary weight applies in about 1 s, a backend switch may
+	// need a reload) before taking the next one.
+	Settle time.Duration
+	// ReadinessRecheck is a fallback requeue while the canary has no ready endpoints.
+	ReadinessRecheck time.Duration
+}
+
+// DefaultConfig is what the controller uses.
+var DefaultConfig = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}
+
+// Input is everything the controller read for one primary Ingress.
+type Input struct {
+	// Spec is nil when the Ingress has no canary-service (it has opted out).
+	Spec *annotations.Spec
+	// Invalid is a parse or pre-flight error; the spec is then not to be acted on.
+	Invalid error
+	// StableService is the Service the primary currently routes the replaced paths to.
+	StableService string
+	Status        Status
+	Commands      annotations.Commands
+	// Verdict is the analysis of the current window, or nil when none was due.
+	Verdict *analysis.Verdict
+	// CanaryReady reports that the canary Service has ready endpoints.
+	CanaryReady bool
+	Now         time.Time
+}
+
+// Traffic is the state the controller converges the Ingresses to.
+type Traffic struct {
+	// Canary says the canary Ingress should exist, carrying Weight.
+	Canary bool
+	Weight annotations.Weight
+	// SwitchPrimary says the primary's replaced paths should point at the canary Service.
+	SwitchPrimary bool
+}
+
+// Event is a user-visible decision, recorded on the primary Ingress.
+type Event struct {
+	Warning bool
+	Reason  string
+	Message string
+}
+
+// Decision is what to write.
+type Decision struct {
+	Status Status
+	// Traffic is nil when traffic must stay exactly as it is (bad input).
+	Traffic *Traffic
+	// ClearCommands asks to remove the command annotations that were read.
+	ClearCommands bool
+	Events        []Event
+	// RequeueAfter is when to look again without an external change; 0 means never.
+	RequeueAfter time.Duration
+}
+
+// AnalysisDue reports whether the current window should be judged now, and the
+// window's start. Only a Progressing rollout on a real step is analysed.
+func AnalysisDue(status Status, now time.Time) (since time.Time, due bool) {
+	if status.Phase != PhaseProgressing || status.Step < 1 || status.StepStarted == nil || status.NextCheck == nil {
+		return time.Time{}, false
+	}
+	return *status.StepStarted, !now.Before(*status.NextCheck)
+}

@@ -1,0 +1,500 @@
+package weights
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) *time.Time { t := t0.Add(d); return &t }
+
+func spec(mut ...func(*annotations.Spec)) *annotations.Spec {
+	s, err := annotations.Parse(map[string]string{
+		annotations.KeyCanaryService: "web-v2", annotations.KeySteps: "5,10,50", annotations.KeyInterval: "1m",
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range mut {
+		m(s)
+	}
+	return s
+}
+
+// onStep is a rollout on step n whose window opened at t0.
+func onStep(n int, weight string) Status {
+	return Status{Phase: PhaseProgressing, Revision: "web-v2", Step: n, Steps: 3, Weight: weight,
+		StepStarted: at(0), NextCheck: at(time.Minute), Updated: at(0)}
+}
+
+func verdict(o analysis.Outcome, reason string) *analysis.Verdict {
+	return &analysis.Verdict{Outcome: o, Reason: reason, Measurement: analysis.Measurement{
+		Canary: analysis.Side{Requests: 120, Errors: 6, ErrorRate: 0.05, LatencySeconds: 0.08},
+		Stable: analysis.Side{Requests: 2000, Errors: 2, ErrorRate: 0.001, LatencySeconds: 0.07}}}
+}
+
+func input(mut ...func(*Input)) Input {
+	in := Input{Spec: spec(), StableService: "web-v1", CanaryReady: true, Now: t0.Add(time.Minute)}
+	for _, m := range mut {
+		m(&in)
+	}
+	return in
+}
+
+func reasons(d Decision) []string {
+	var out []string
+	for _, e := range d.Events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+func canaryAt(w annotations.Weight) *Traffic { return &Traffic{Canary: true, Weight: w} }
+
+var noCanary = &Traffic{}
+
+var cfg = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}
+
+func TestDecide(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      Input
+		phase   Phase
+		step    int
+		weight  string
+		traffic *Traffic
+		events  []string
+		requeue time.Duration
+		check   func(t *testing.T, d Decision)
+	}{
+		{
+			name: "start with ready canary enters step 1", in: input(func(in *Input) { in.Now = t0 }),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500),
+			events: []string{"RolloutStarted", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, at(0), d.Status.StepStarted)
+				assert.Equal(t, at(time.Minute), d.Status.NextCheck)
+				assert.Equal(t, "web-v2", d.Status.Revision)
+				assert.Equal(t, 3, d.Status.Steps)
+			},
+		},
+		{
+			name: "start without ready endpoints waits at weight 0", in: input(func(in *Input) { in.CanaryReady = false }),
+			phase: PhaseProgressing, step: 0, weight: "0", traffic: canaryAt(0),
+			events: []string{"RolloutStarted"}, requeue: 10 * time.Second,
+			check: func(t *testing.T, d Decision) { assert.Contains(t, d.Status.Message, "waiting for ready endpoints") },
+		},
+		{
+			name: "endpoints become ready: step 1", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseProgressing, Revision: "web-v2", Steps: 3, Weight: "0"}
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepStarted"}, requeue: time.Minute,
+		},
+		{
+			name: "window not over: nothing changes", in: input(func(in *Input) { in.Status = onStep(2, "10"); in.Now = t0.Add(40 * time.Second) }),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), requeue: 20 * time.Second,
+			check: func(t *testing.T, d Decision) { assert.True(t, d.Status.SameAs(onStep(2, "10"))) },
+		},
+		{
+			name: "pass advances to the next step and opens a new window", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Verdict = verdict(analysis.Pass, "error rate 0.10%")
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, at(time.Minute), d.Status.StepStarted)
+				assert.Equal(t, at(2*time.Minute), d.Status.NextCheck)
+				require.NotNil(t, d.Status.LastAnalysis)
+				assert.Equal(t, 120.0, d.Status.LastAnalysis.Requests)
+				assert.Contains(t, d.Events[0].Message, "step 1/3 passed (error rate 0.10%)")
+			},
+		},
+		{
+			name: "pass at the last step promotes", in: input(func(in *Input) {
+				in.Status = onStep(3, "50")
+				in.Verdict = verdict(analysis.Pass, "ok")
+			}),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full),
+			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, StageFullWeight, d.Status.Stage) },
+		},
+		{
+			name: "pass at the last step with manual promotion waits", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Promotion = annotations.PromotionManual })
+				in.Status = onStep(3, "50")
+				in.Verdict = verdict(analysis.Pass, "ok")
+			}),
+			phase: PhasePaused, step: 3, weight: "50", traffic: canaryAt(5000), events: []string{"AwaitingPromotion"},
+			check: func(t *testing.T, d Decision) { assert.True(t, d.Status.AwaitingPromotion) },
+		},
+		{
+			name: "fail with failure-limit 0 rolls back at once", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Verdict = verdict(analysis.Fail, "error rate 5.00% > max-error-rate 1.00%")
+			}),
+			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+			check: func(t *testing.T, d Decision) {
+				assert.True(t, d.Events[0].Warning)
+				assert.Contains(t, d.Events[0].Message, "error rate 5.00% > max-error-rate 1.00%")
+				assert.Contains(t, d.Status.Message, "rolled back")
+			},
+		},
+		{
+			name: "fail within failure-limit holds the step with a new window", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.FailureLimit = 1 })
+				in.Status = onStep(2, "10")
+				in.Verdict = verdict(analysis.Fail, "too many errors")
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"AnalysisFailed"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, 1, d.Status.Failures)
+				assert.Equal(t, at(time.Minute), d.Status.StepStarted)
+			},
+		},
+		{
+			name: "second fail beyond failure-limit rolls back", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.FailureLimit = 1 })
+				in.Status = onStep(2, "10")
+				in.Status.Failures = 1
+				in.Verdict = verdict(analysis.Fail, "too many errors")
+			}),
+			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+		},
+		{
+			name: "too little data holds, keeps the window start", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Verdict = verdict(analysis.NoData, "12 canary requests, need 50")
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepHeld"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, 1, d.Status.NoData)
+				assert.Equal(t, at(0), d.Status.StepStarted, "the window grows until it can be judged")
+				assert.Equal(t, at(2*time.Minute), d.Status.NextCheck)
+				assert.Contains(t, d.Status.Message, "12 canary requests, need 50")
+			},
+		},
+		{
+			name: "Prometheus unavailable holds with a Warning", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Verdict = &analysis.Verdict{Outcome: analysis.Unavailable, Reason: "connection refused"}
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"PrometheusUnavailable"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.True(t, d.Events[0].Warning) },
+		},
+		{
+			name: "no-data-limit exceeded fails the rollout", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Status.NoData = 10
+				in.Verdict = verdict(analysis.NoData, "3 canary requests, need 50")
+			}),
+			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+			check: func(t *testing.T, d Decision) { assert.Contains(t, d.Events[0].Message, "no verdict for 11 checks") },
+		},
+		{
+			name: "a pass resets the no-data count", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Status.NoData = 4
+				in.Verdict = verdict(analysis.Pass, "ok")
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.Zero(t, d.Status.NoData) },
+		},
+		{
+			name: "pause holds the weight", in: input(func(in *Input) { in.Status = onStep(2, "10"); in.Commands.Pause = true }),
+			phase: PhasePaused, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"Paused"},
+			check: func(t *testing.T, d Decision) { assert.True(t, d.ClearCommands) },
+		},
+		{
+			name: "paused stays paused even when a window would be due", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Status.Phase = PhasePaused
+				in.Now = t0.Add(time.Hour)
+			}),
+			phase: PhasePaused, step: 2, weight: "10", traffic: canaryAt(1000),
+		},
+		{
+			name: "resume continues the same step with a new window", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Status.Phase = PhasePaused
+				in.Commands.Resume = true
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, at(time.Minute), d.Status.StepStarted) },
+		},
+		{
+			name: "resume does not skip a manual promotion", in: input(func(in *Input) {
+				in.Status = onStep(3, "50")
+				in.Status.Phase, in.Status.AwaitingPromotion = PhasePaused, true
+				in.Commands.Resume = true
+			}),
+			phase: PhasePaused, step: 3, weight: "50", traffic: canaryAt(5000), events: []string{"CommandIgnored"},
+			check: func(t *testing.T, d Decision) { assert.True(t, d.ClearCommands) },
+		},
+		{
+			name: "promote skips the remaining steps", in: input(func(in *Input) { in.Status = onStep(1, "5"); in.Commands.Promote = true }),
+			phase: PhasePromoting, step: 1, weight: "100", traffic: canaryAt(annotations.Full),
+			events: []string{"PromoteRequested", "Promoting"}, requeue: 5 * time.Second,
+		},
+		{
+			name: "manual promotion by command", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Promotion = annotations.PromotionManual })
+				in.Status = onStep(3, "50")
+				in.Status.Phase, in.Status.AwaitingPromotion = PhasePaused, true
+				in.Commands.Promote = true
+			}),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full),
+			events: []string{"PromoteRequested", "Promoting"}, requeue: 5 * time.Second,
+		},
+		{
+			name: "abort rolls back now", in: input(func(in *Input) { in.Status = onStep(2, "10"); in.Commands.Abort = true }),
+			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+			check: func(t *testing.T, d Decision) {
+				assert.True(t, d.ClearCommands)
+				assert.Contains(t, d.Status.Message, "aborted")
+			},
+		},
+		{
+			name: "abort works even with a broken spec", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Spec, in.Invalid = nil, errors.New("bad steps")
+				in.Commands.Abort = true
+			}),
+			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+		},
+		{
+			name: "abort after the primary switched is refused", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageSwitched, StageStarted: at(58 * time.Second)}
+				in.StableService = "web-v2"
+				in.Commands.Abort = true
+			}),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true},
+			events: []string{"CommandIgnored"}, requeue: 3 * time.Second,
+		},
+		{
+			name: "retry restarts a failed rollout", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: "0", Failures: 1}
+				in.Commands.Retry = true
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500),
+			events: []string{"RolloutRetried", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.Zero(t, d.Status.Failures) },
+		},
+		{
+			name: "a command that does not apply is removed with a Warning", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: "0"}
+				in.Commands.Promote = true
+			}),
+			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"CommandIgnored"},
+			check: func(t *testing.T, d Decision) { assert.True(t, d.ClearCommands) },
+		},
+		{
+			name: "failed stays failed", in: input(func(in *Input) { in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Weight: "0"} }),
+			phase: PhaseFailed, weight: "0", traffic: noCanary,
+		},
+		{
+			name: "promotion waits for nginx to apply 100 %", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(58 * time.Second)}
+			}),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full), requeue: 3 * time.Second,
+		},
+		{
+			name: "promotion switches the primary after settling", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(50 * time.Second)}
+			}),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true},
+			events: []string{"PrimarySwitched"}, requeue: 5 * time.Second,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, StageSwitched, d.Status.Stage) },
+		},
+		{
+			name: "promotion ends by deleting the canary Ingress", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageSwitched, StageStarted: at(50 * time.Second)}
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
+		},
+		{
+			name: "promote-by weight holds 100 % until the source changes", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.PromoteBy = annotations.PromoteByWeight })
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(0)}
+			}),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full), events: []string{"AwaitingSourceUpdate"},
+		},
+		{
+			name: "promote-by weight succeeds once the primary routes to the canary", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.PromoteBy = annotations.PromoteByWeight })
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(0)}
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
+		},
+		{
+			name: "succeeded stays succeeded with nothing to write", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Step: 3, Weight: "100", Updated: at(0)}
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary,
+		},
+		{
+			name: "a new canary-service mid-rollout restarts on it", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Spec = spec(func(s *annotations.Spec) { s.CanaryService = "web-v3" })
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"RevisionChanged", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, "web-v3", d.Status.Revision) },
+		},
+		{
+			name: "a new revision after success starts a new rollout", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Step: 3, Weight: "100"}
+				in.Spec = spec(func(s *annotations.Spec) { s.CanaryService = "web-v3" })
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"RolloutStarted", "StepStarted"}, requeue: time.Minute,
+		},
+		{
+			name: "canary-service removed mid-rollout cleans up and goes Idle", in: input(func(in *Input) { in.Status = onStep(2, "10"); in.Spec = nil }),
+			phase: PhaseIdle, traffic: noCanary, events: []string{"RolloutCancelled"},
+		},
+		{
+			name: "canary-service set back to the stable Service cancels", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Spec = spec(func(s *annotations.Spec) { s.CanaryService = "web-v1" })
+			}),
+			phase: PhaseIdle, traffic: noCanary, events: []string{"RolloutCancelled"},
+		},
+		{
+			name: "canary equal to stable with no history is Idle", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.CanaryService = "web-v1" })
+			}),
+			phase: PhaseIdle, traffic: noCanary,
+		},
+		{
+			name: "invalid input mid-rollout leaves traffic alone", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Spec, in.Invalid = nil, errors.New(`annotation ingress-canary.dev/steps="5,3" is invalid`)
+			}),
+			phase: PhaseInvalid, step: 2, weight: "10", traffic: nil, events: []string{"InvalidSpec"},
+			check: func(t *testing.T, d Decision) {
+				assert.True(t, d.Events[0].Warning)
+				assert.Contains(t, d.Status.Message, `steps="5,3"`)
+			},
+		},
+		{
+			name: "the same invalid input again is silent", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Status.Phase, in.Status.Message = PhaseInvalid, "bad"
+				in.Spec, in.Invalid = nil, errors.New("bad")
+			}),
+			phase: PhaseInvalid, step: 2, weight: "10", traffic: nil,
+		},
+		{
+			name: "a fixed spec resumes the same step", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Status.Phase, in.Status.Message = PhaseInvalid, "bad"
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+		},
+		{
+			name: "invalid before any rollout", in: input(func(in *Input) { in.Spec, in.Invalid = nil, errors.New("bad") }),
+			phase: PhaseInvalid, traffic: nil, events: []string{"InvalidSpec"},
+		},
+		{
+			name: "blue-green previews at weight 0", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Strategy = annotations.StrategyBlueGreen })
+			}),
+			phase: PhaseProgressing, step: 1, weight: "0", traffic: canaryAt(0), events: []string{"RolloutStarted", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, 1, d.Status.Steps) },
+		},
+		{
+			name: "blue-green switches to 100 % after its analysis passes", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Strategy = annotations.StrategyBlueGreen })
+				in.Status = onStep(1, "0")
+				in.Verdict = verdict(analysis.Pass, "ok")
+			}),
+			phase: PhasePromoting, step: 1, weight: "100", traffic: canaryAt(annotations.Full),
+			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Decide(cfg, tc.in)
+			assert.Equal(t, tc.phase, d.Status.Phase, d.Status.Message)
+			assert.Equal(t, tc.step, d.Status.Step)
+			assert.Equal(t, tc.weight, d.Status.Weight)
+			assert.Equal(t, tc.traffic, d.Traffic)
+			assert.Equal(t, tc.events, reasons(d))
+			assert.Equal(t, tc.requeue, d.RequeueAfter)
+			if tc.check != nil {
+				tc.check(t, d)
+			}
+			assertNeverRaisesOnTrouble(t, tc.in, d)
+		})
+	}
+}
+
+// assertNeverRaisesOnTrouble is the safety rule: bad input, a failed analysis, or
+// no data never sends more traffic to the canary than before.
+func assertNeverRaisesOnTrouble(t *testing.T, in Input, d Decision) {
+	trouble := in.Invalid != nil || (in.Verdict != nil && in.Verdict.Outcome != analysis.Pass)
+	if !trouble || d.Traffic == nil || !d.Traffic.Canary {
+		return
+	}
+	before, _ := annotations.ParsePercent(in.Status.Weight)
+	assert.LessOrEqual(t, d.Traffic.Weight, before, "weight raised on trouble")
+}
+
+func TestDecideUpdatedMovesOnlyOnChange(t *testing.T) {
+	in := input(func(in *Input) { in.Status = onStep(2, "10"); in.Now = t0.Add(30 * time.Second) })
+	d := Decide(cfg, in)
+	assert.Equal(t, in.Status.Updated, d.Status.Updated)
+	assert.Equal(t, in.Status.Encode(), d.Status.Encode(), "a status-only re-read must encode identically: no write")
+
+	in.Verdict = verdict(analysis.Pass, "ok")
+	in.Now = t0.Add(time.Minute)
+	d = Decide(cfg, in)
+	assert.Equal(t, at(time.Minute), d.Status.Updated)
+}
+
+func TestAnalysisDue(t *testing.T) {
+	st := onStep(1, "5")
+	since, due := AnalysisDue(st, t0.Add(59*time.Second))
+	assert.False(t, due)
+	assert.Equal(t, t0, since)
+	_, due = AnalysisDue(st, t0.Add(time.Minute))
+	assert.True(t, due)
+	st.Phase = PhasePaused
+	_, due = AnalysisDue(st, t0.Add(time.Hour))
+	assert.False(t, due, "a paused rollout is not analysed")
+	_, due = AnalysisDue(Status{Phase: PhaseProgressing}, t0)
+	assert.False(t, due, "step 0 waits for endpoints, not for analysis")
+}
+
+// TestRestartResumesTheSameWindow replays a controller restart: the status read
+// back from the annotation yields the same step and window start.
+func TestRestartResumesTheSameWindow(t *testing.T) {
+	first := Decide(cfg, input(func(in *Input) { in.Now = t0 }))
+	reread, err := ParseStatus(first.Status.Encode())
+	require.NoError(t, err)
+	second := Decide(cfg, input(func(in *Input) { in.Status = reread; in.Now = t0.Add(30 * time.Second) }))
+	assert.Equal(t, 1, second.Status.Step)
+	assert.True(t, second.Status.StepStarted.Equal(t0))
+	assert.Empty(t, second.Events)
+	assert.Equal(t, 30*time.Second, second.RequeueAfter)
+}
+
+func TestStatusEncodeSurvivesNaN(t *testing.T) {
+	s := onStep(1, "5")
+	s.LastAnalysis = &LastAnalysis{LatencySeconds: nan(), Stable: analysis.Side{LatencySeconds: nan()}}
+	got, err := ParseStatus(s.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, -1.0, got.LastAnalysis.LatencySeconds)
+	_, err = ParseStatus("{not json")
+	assert.Error(t, err)
+}
