@@ -1,5 +1,3 @@
-// Package analysis asks Prometheus how a canary behaved during one step window
-// and turns the figures into a verdict.
 package analysis
 
 import "time"

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// options are the command-line flags, named as controller-runtime names them so
+// that operators meet familiar flags.
+type options struct {
+	kubeconfig              string
+	prometheusURL           string
+	namespace               string
+	ingressClass            string
+	metricsAddr             string
+	probeAddr               string
+	leaderElect             bool
+	leaderElectionNamespace string
+	leaderElectionID        string
+	workers                 int
+	logLevel                string
+	logFormat               string
+	analysisTimeout         time.Duration
+	settle                  time.Duration
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
+	var o options
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig. Empty: $KUBECONFIG, then in-cluster config.")
+	fs.StringVar(&o.prometheusURL, "prometheus-url", "", "Base URL of the Prometheus that scrapes ingress-nginx (required).")
+	fs.StringVar(&o.namespace, "namespace", "", "Only watch Ingresses in this namespace. Empty: all namespaces.")
+	fs.StringVar(&o.ingressClass, "ingress-class", "nginx", "Ingress class of the ingress-nginx controller to drive.")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the /metrics endpoint. \"0\" disables it.")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz. \"0\" disables it.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader with a Lease, so that only one replica acts.")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the Lease. Empty: the Pod's namespace, else ingress-canary.")
+	fs.StringVar(&o.leaderElectionID, "leader-election-id", "ingress-canary", "Name of the Lease.")
+	fs.IntVar(&o.workers, "workers", 2, "Ingresses reconciled concurrently.")
+	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
+	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
+	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
+	fs.DurationVar(&o.settle, "promotion-settle", 5*time.Second, "Wait between promotion stages, for ingress-nginx to apply each change.")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	return o, o.validate()
+}
+
+func (o options) validate() error {
+	var errs []error
+	if o.prometheusURL == "" {
+		errs = append(errs, errors.New("--prometheus-url is required"))
+	} else if u, err := url.Parse(o.prometheusURL); err != nil || u.Scheme == "" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("--prometheus-url=%q: want an absolute URL such as http://prometheus:9090", o.prometheusURL))
+	}
+	if o.workers < 1 {
+		errs = append(errs, fmt.Errorf("--workers=%d: want at least 1", o.workers))
+	}
+	if o.logFormat != "json" && o.logFormat != "console" {
+		errs = append(errs, fmt.Errorf("--log-format=%q: want json or console", o.logFormat))
+	}
+	if o.analysisTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--analysis-timeout=%s: want a positive duration", o.analysisTimeout))
+	}
+	if o.settle < 0 {
+		errs = append(errs, fmt.Errorf("--promotion-settle=%s: want zero or more", o.settle))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// resync re-reads every Ingress now and then, as a safety net for a missed event.
+const resync = 10 * time.Minute
+
+func run(ctx context.Context, o options) error {
+	log, err := newLogger(o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	cfg, err := restConfig(o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.UserAgent = "ingress-canary"
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	analyzer, err := analysis.NewFromURL(o.prometheusURL, o.analysisTimeout)
+	if err != nil {
+		return fmt.Errorf("--prometheus-url: %w", err)
+	}
+	reg := controller.NewRegistry()
+	metrics := controller.NewMetrics(reg)
+	controller.RegisterWorkqueueMetrics(reg)
+	var ready atomic.Bool
+	if err := serveHTTP(ctx, log, "metrics", o.metricsAddr, metricsHandler(reg)); err != nil {
+		return fmt.Errorf("--metrics-bind-address: %w", err)
+	}
+	if err := serveHTTP(ctx, log, "probes", o.probeAddr, probeHandler(&ready)); err != nil {
+		return fmt.Errorf("--health-probe-bind-address: %w", err)
+	}
+
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "ingress-canary"})
+
+	reconcile := func(ctx context.Context) error {
+		factory := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithNamespace(o.namespace))
+		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, controller.Options{
+			IngressClass: o.ingressClass,
+			Machine:      weights.Config{Settle: o.settle, ReadinessRecheck: weights.DefaultConfig.ReadinessRecheck},
+		})
+		if err != nil {
+			return err
+		}
+		factory.Start(ctx.Done())
+		defer factory.Shutdown()
+		go func() {
+			factory.WaitForCacheSync(ctx.Done())
+			ready.Store(true)
+		}()
+		return ctrl.Run(ctx, o.workers)
+	}
+	if !o.leaderElect {
+		return reconcile(ctx)
+	}
+	ready.Store(true) // a standby is healthy and ready to take over
+	return leadAndReconcile(ctx, log, client, o, reconcile)
+}
+
+// leadAndReconcile runs reconcile only while holding the Lease. The Lease is
+// released on shutdown so that a rolling update hands over at once.
+func leadAndReconcile(ctx context.Context, log *zap.Logger, client kubernetes.Interface, o options, reconcile func(context.Context) error) error {
+	host, _ := os.Hostname()
+	id := host + "_" + string(uuid.NewUUID())
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metaFor(o.leaderElectionID, leaseNamespace(o.leaderElectionNamespace)),
+		Client:     client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+	}
+	var runErr error
+	leading := make(chan struct{})
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   15 * time.Second,
+		RenewDeadline:   10 * time.Second,
+		RetryPeriod:     2 * time.Second,
+		ReleaseOnCancel: true,
+		Name:            o.leaderElectionID,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(ctx context.Context) {
+				close(leading)
+				log.Info("became leader", zap.String("identity", id))
+				runErr = reconcile(ctx)
+			},
+			OnStoppedLeading: func() { log.Info("stopped leading", zap.String("identity", id)) },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("waiting for leadership", zap.String("lease", lock.LeaseMeta.Namespace+"/"+lock.LeaseMeta.Name), zap.String("identity", id))
+	elector.Run(ctx)
+	select {
+	case <-leading:
+	default:
+		return ctx.Err()
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if ctx.Err() == nil {
+		// Lost the Lease while still meant to run: exit, so that the restarted
+		// process starts clean and never acts beside the new leader.
+		return errors.New("leader election lost")
+	}
+	return nil
+}
+
+// leaseNamespace is the flag, else the Pod's own namespace, else ingress-canary.
+func leaseNamespace(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+		if ns := strings.TrimSpace(string(b)); ns != "" {
+			return ns
+		}
+	}
+	return "ingress-canary"
+}
+
+// restConfig loads --kubeconfig, else $KUBECONFIG or ~/.kube/config, else the
+// in-cluster config, like kubectl and controller-runtime do.
+func restConfig(path string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	return cfg, nil
+}

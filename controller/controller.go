@@ -1,0 +1,226 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// Analyzer judges one step window. analysis.Prometheus implements it; tests stub it.
+type Analyzer interface {
+	Analyze(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict
+}
+
+// Options configure a Controller.
+type Options struct {
+	IngressClass string
+	Machine      weights.Config
+	// Now is the clock; tests pass their own.
+	Now func() time.Time
+}
+
+// Controller reconciles opted-in primary Ingresses, one key at a time.
+type Controller struct {
+	client  kubernetes.Interface
+	listers listers
+	// ingressIndex finds primaries by the Services they name.
+	ingressIndex cache.Indexer
+	synced       []cache.InformerSynced
+	queue        workqueue.TypedRateLimitingInterface[string]
+	recorder     record.EventRecorder
+	analyzer     Analyzer
+	opts         Options
+	log          *zap.Logger
+	metrics      *Metrics
+}
+
+// serviceIndex maps "<namespace>/<service>" to the Ingresses that name it, so a
+// Service or EndpointSlice change wakes exactly the rollouts it concerns.
+const serviceIndex = "service"
+
+// New wires the informer handlers. Start the factory and call Run afterwards.
+func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder,
+	analyzer Analyzer, metrics *Metrics, log *zap.Logger, opts Options) (*Controller, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ingInf := factory.Networking().V1().Ingresses()
+	svcInf := factory.Core().V1().Services()
+	epsInf := factory.Discovery().V1().EndpointSlices()
+	c := &Controller{
+		client: client,
+		listers: listers{
+			ingresses: ingInf.Lister(), services: svcInf.Lister(), endpointSlices: epsInf.Lister(),
+		},
+		ingressIndex: ingInf.Informer().GetIndexer(),
+		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ingress-canary"}),
+		recorder: recorder,
+		analyzer: analyzer,
+		opts:     opts,
+		log:      log,
+		metrics:  metrics,
+	}
+	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
+		return nil, fmt.Errorf("add service index: %w", err)
+	}
+	if _, err := ingInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: c.enqueueIngress,
+		UpdateFunc: func(old, cur any) {
+			// An unchanged resourceVersion is a periodic resync: nothing happened.
+			if old.(*networkingv1.Ingress).ResourceVersion == cur.(*networkingv1.Ingress).ResourceVersion {
+				return
+			}
+			c.enqueueIngress(cur)
+		},
+		DeleteFunc: c.enqueueIngress,
+	}); err != nil {
+		return nil, err
+	}
+	for _, inf := range []cache.SharedIndexInformer{svcInf.Informer(), epsInf.Informer()} {
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueUsers,
+			UpdateFunc: func(_, cur any) { c.enqueueUsers(cur) },
+			DeleteFunc: c.enqueueUsers,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// servicesOf indexes a primary by the Services it names: its canary-service and
+// every backend.
+func servicesOf(obj any) ([]string, error) {
+	ing, ok := obj.(*networkingv1.Ingress)
+	if !ok {
+		return nil, nil
+	}
+	if _, opted := ing.Annotations[annotations.KeyCanaryService]; !opted {
+		return nil, nil
+	}
+	names := map[string]bool{ing.Annotations[annotations.KeyCanaryService]: true}
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP != nil {
+			for _, p := range r.HTTP.Paths {
+				names[backendService(p.Backend)] = true
+			}
+		}
+	}
+	var out []string
+	for n := range names {
+		if n != "" {
+			out = append(out, ing.Namespace+"/"+n)
+		}
+	}
+	return out, nil
+}
+
+// enqueueIngress queues a primary, or the owner of a canary Ingress we manage.
+func (c *Controller) enqueueIngress(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	ing, ok := obj.(*networkingv1.Ingress)
+	if !ok {
+		return
+	}
+	if ing.Labels[ManagedByLabel] == ManagedByValue {
+		if owner := metav1.GetControllerOf(ing); owner != nil && owner.Kind == "Ingress" {
+			c.queue.Add(ing.Namespace + "/" + owner.Name)
+		}
+		return
+	}
+	_, opted := ing.Annotations[annotations.KeyCanaryService]
+	_, hasStatus := ing.Annotations[annotations.KeyStatus]
+	if opted || hasStatus {
+		key, err := cache.MetaNamespaceKeyFunc(ing)
+		if err == nil {
+			c.queue.Add(key)
+		}
+	}
+}
+
+// enqueueUsers queues every primary that names the Service (or the Service of the
+// EndpointSlice) that changed.
+func (c *Controller) enqueueUsers(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	var namespace, service string
+	switch o := obj.(type) {
+	case *corev1.Service:
+		namespace, service = o.Namespace, o.Name
+	case *discoveryv1.EndpointSlice:
+		namespace, service = o.Namespace, o.Labels[discoveryv1.LabelServiceName]
+	default:
+		return
+	}
+	users, err := c.ingressIndex.ByIndex(serviceIndex, namespace+"/"+service)
+	if err != nil {
+		return
+	}
+	for _, u := range users {
+		c.enqueueIngress(u)
+	}
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	c.log.Info("waiting for informer caches")
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return fmt.Errorf("caches did not sync")
+	}
+	c.log.Info("starting workers", zap.Int("workers", workers))
+	for range workers {
+		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
+	}
+	<-ctx.Done()
+	c.log.Info("stopping workers")
+	return nil
+}
+
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextWorkItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextWorkItem(ctx context.Context) bool {
+	key, shutdown := c.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer c.queue.Done(key)
+	requeue, err := c.sync(ctx, key)
+	if err != nil {
+		// Transient: try again with backoff.
+		c.queue.AddRateLimited(key)
+		utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "key", key)
+		return true
+	}
+	c.queue.Forget(key)
+	if requeue > 0 {
+		c.queue.AddAfter(key, requeue)
+	}
+	return true
+}

@@ -1,0 +1,216 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// writeStatus patches the status annotation and removes consumed commands, in one
+// merge patch that names only our keys. The resourceVersion makes it conditional:
+// if the Ingress changed since we read it, the patch fails and we decide again.
+func (c *Controller) writeStatus(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, d weights.Decision) error {
+	changes := map[string]any{}
+	if !d.Status.SameAs(in.Status) {
+		changes[annotations.KeyStatus] = d.Status.Encode()
+	}
+	if d.ClearCommands {
+		for _, k := range annotations.CommandKeys {
+			if _, ok := primary.Annotations[k]; ok {
+				changes[k] = nil
+			}
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"resourceVersion": primary.ResourceVersion, "annotations": changes,
+	}})
+	if err != nil {
+		return err
+	}
+	updated, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Patch(ctx, primary.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("patch status of %s/%s: %w", primary.Namespace, primary.Name, err)
+	}
+	// Later writes in this sync (the switch) need the new resourceVersion.
+	primary.ResourceVersion = updated.ResourceVersion
+	return nil
+}
+
+// applyTraffic converges the canary Ingress and the primary's backends to the
+// decision. Each write happens only when the world differs, so a steady state
+// writes nothing.
+func (c *Controller) applyTraffic(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, w world, t *weights.Traffic) error {
+	if t == nil {
+		return nil // bad input: traffic stays exactly as it is
+	}
+	if !t.Canary {
+		return c.deleteCanary(ctx, w.canary)
+	}
+	desired := renderCanary(primary, w.stable, in.Spec.CanaryService, w.canaryPort, in.Spec.Routing, t.Weight)
+	if t.SwitchPrimary {
+		// The switch rewrote the primary's stable paths; the canary keeps routing
+		// what it routed before, so render from the pre-switch backends.
+		if err := c.switchPrimary(ctx, primary, w.stable, in.Spec.CanaryService, w.canaryPort); err != nil {
+			return err
+		}
+		if w.canary != nil {
+			return c.patchCanaryWeight(ctx, w.canary, desired)
+		}
+		return nil
+	}
+	if w.canary == nil {
+		_, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: FieldManager})
+		if err != nil {
+			return fmt.Errorf("create canary Ingress %s/%s: %w", desired.Namespace, desired.Name, err)
+		}
+		return nil
+	}
+	return c.patchCanary(ctx, w.canary, desired)
+}
+
+// patchCanary brings an existing canary Ingress to the desired spec and nginx keys.
+func (c *Controller) patchCanary(ctx context.Context, cur, desired *networkingv1.Ingress) error {
+	ann := ownedAnnotationChanges(cur, desired)
+	specSame := reflect.DeepEqual(cur.Spec, desired.Spec)
+	if len(ann) == 0 && specSame {
+		return nil
+	}
+	body := map[string]any{"metadata": map[string]any{"annotations": ann}}
+	if !specSame {
+		body["spec"] = desired.Spec
+	}
+	return c.patchIngress(ctx, cur, body)
+}
+
+// patchCanaryWeight touches only the nginx keys: during the promotion switch the
+// canary's spec must keep routing exactly as it did.
+func (c *Controller) patchCanaryWeight(ctx context.Context, cur, desired *networkingv1.Ingress) error {
+	ann := ownedAnnotationChanges(cur, desired)
+	if len(ann) == 0 {
+		return nil
+	}
+	return c.patchIngress(ctx, cur, map[string]any{"metadata": map[string]any{"annotations": ann}})
+}
+
+func (c *Controller) patchIngress(ctx context.Context, cur *networkingv1.Ingress, body map[string]any) error {
+	patch, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.NetworkingV1().Ingresses(cur.Namespace).Patch(ctx, cur.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("patch canary Ingress %s/%s: %w", cur.Namespace, cur.Name, err)
+	}
+	return nil
+}
+
+// ownedAnnotationChanges lists the nginx canary keys that differ, with nil for the
+// ones to remove.
+func ownedAnnotationChanges(cur, desired *networkingv1.Ingress) map[string]any {
+	changes := map[string]any{}
+	for _, k := range annotations.NginxKeys {
+		want, set := desired.Annotations[k]
+		have, present := cur.Annotations[k]
+		switch {
+		case set && (!present || have != want):
+			changes[k] = want
+		case !set && present:
+			changes[k] = nil
+		}
+	}
+	return changes
+}
+
+// deleteCanary removes our canary Ingress, with a UID precondition so that a
+// same-named Ingress created meanwhile by someone else is never deleted.
+func (c *Controller) deleteCanary(ctx context.Context, canary *networkingv1.Ingress) error {
+	if canary == nil {
+		return nil
+	}
+	uid := canary.UID
+	err := c.client.NetworkingV1().Ingresses(canary.Namespace).Delete(ctx, canary.Name, metav1.DeleteOptions{
+		Preconditions: &metav1.Preconditions{UID: &uid},
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete canary Ingress %s/%s: %w", canary.Namespace, canary.Name, err)
+	}
+	return nil
+}
+
+// switchPrimary points the primary's stable backends at the canary Service with a
+// JSON patch: each replaced field is tested first, so a concurrent edit of that path
+// makes the patch fail instead of being overwritten.
+func (c *Controller) switchPrimary(ctx context.Context, primary *networkingv1.Ingress, stable, canary string, port networkingv1.ServiceBackendPort) error {
+	if stable == canary {
+		return nil // already switched: the primary routes only to the canary Service
+	}
+	ops := switchOps(primary, stable, canary, port)
+	if len(ops) == 0 {
+		return nil
+	}
+	patch, err := json.Marshal(ops)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.NetworkingV1().Ingresses(primary.Namespace).Patch(ctx, primary.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("switch primary %s/%s to %s: %w", primary.Namespace, primary.Name, canary, err)
+	}
+	return nil
+}
+
+type jsonPatchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value"`
+}
+
+func switchOps(primary *networkingv1.Ingress, stable, canary string, port networkingv1.ServiceBackendPort) []jsonPatchOp {
+	var ops []jsonPatchOp
+	replace := func(path string, b networkingv1.IngressBackend) {
+		ops = append(ops,
+			jsonPatchOp{Op: "test", Path: path + "/service/name", Value: stable},
+			jsonPatchOp{Op: "replace", Path: path + "/service", Value: networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b)}})
+	}
+	if db := primary.Spec.DefaultBackend; db != nil && backendService(*db) == stable {
+		replace("/spec/defaultBackend", *db)
+	}
+	for i, r := range primary.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		for j, p := range r.HTTP.Paths {
+			if backendService(p.Backend) == stable {
+				replace(fmt.Sprintf("/spec/rules/%d/http/paths/%d/backend", i, j), p.Backend)
+			}
+		}
+	}
+	return ops
+}
+
+// record emits an Event on the primary and logs the same decision.
+func (c *Controller) record(primary *networkingv1.Ingress, e weights.Event, log *zap.Logger) {
+	kind := corev1.EventTypeNormal
+	if e.Warning {
+		kind = corev1.EventTypeWarning
+		log.Warn(e.Message, zap.String("reason", e.Reason))
+	} else {
+		log.Info(e.Message, zap.String("reason", e.Reason))
+	}
+	c.recorder.Event(primary, kind, e.Reason, e.Message)
+}
