@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/e2e/traffic"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// app is one test's world: a namespace, a host, testapp versions "<name>-v1..",
+// Services web-v1.. for them, and a primary Ingress "web" routing to web-v1.
+type app struct {
+	t    *testing.T
+	name string
+	ns   string
+	host string
+}
+
+// newApp deploys versions 1..n and the primary Ingress, and waits until nginx
+// serves the host, so that traffic assertions start from a working route.
+func newApp(t *testing.T, name string, versions int) *app {
+	t.Helper()
+	a := &app{t: t, name: name, ns: "e2e-" + name, host: name + ".e2e.local"}
+	ctx := context.Background()
+	for i := 1; i <= versions; i++ {
+		require.NoError(t, suite.cluster.DeployVersion(ctx, a.ns, a.service(i), a.version(i)))
+	}
+	class := "nginx"
+	prefix := networkingv1.PathTypePrefix
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: a.ns, Annotations: map[string]string{"team.example/owner": a.name}},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{
+			Host: a.host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: networkingv1.IngressBackend{
+					Service: &networkingv1.IngressServiceBackend{Name: a.service(1), Port: networkingv1.ServiceBackendPort{Number: 80}}}}},
+			}},
+		}}},
+	}
+	_, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Create(ctx, ing, metav1.CreateOptions{})
+	require.NoError(t, err)
+	a.waitServing(a.version(1))
+	return a
+}
+
+func (a *app) service(i int) string { return fmt.Sprintf("web-v%d", i) }
+func (a *app) version(i int) string { return fmt.Sprintf("%s-v%d", a.name, i) }
+
+// waitServing waits until 5 plain requests in a row answer 200 from version.
+func (a *app) waitServing(version string) { a.waitRouted(version, nil) }
+
+// waitRouted waits until 5 requests in a row, shaped by mod (a header, a cookie),
+// answer 200 from version: proof that nginx applied the route.
+func (a *app) waitRouted(version string, mod func(*http.Request)) {
+	a.t.Helper()
+	ok := 0
+	a.eventually(60*time.Second, "nginx serves "+a.host+" from "+version, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, suite.cluster.HTTPURL+"/", nil)
+		req.Host = a.host
+		if mod != nil {
+			mod(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			ok = 0
+			return false
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 && resp.Header.Get("X-Version") == version {
+			ok++
+		} else {
+			ok = 0
+		}
+		return ok >= 5
+	})
+}
+
+// annotate merge-patches annotations on the primary (nil value removes a key).
+func (a *app) annotate(kv map[string]any) {
+	a.t.Helper()
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
+	require.NoError(a.t, err)
+	_, err = suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Patch(context.Background(), "web", types.MergePatchType, patch, metav1.PatchOptions{})
+	require.NoError(a.t, err)
+}
+
+// start opts the primary in with the given keys (short names, without the prefix).
+func (a *app) start(keys map[string]string) {
+	kv := map[string]any{}
+	for k, v := range keys {
+		kv[annotations.Prefix+k] = v
+	}
+	a.annotate(kv)
+}
+
+func (a *app) primary() *networkingv1.Ingress {
+	a.t.Helper()
+	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), "web", metav1.GetOptions{})
+	require.NoError(a.t, err)
+	return ing
+}
+
+func (a *app) status() weights.Status {
+	a.t.Helper()
+	s, err := weights.ParseStatus(a.primary().Annotations[annotations.KeyStatus])
+	require.NoError(a.t, err)
+	return s
+}
+
+func (a *app) canary() (*networkingv1.Ingress, bool) {
+	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), controller.CanaryName("web"), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, false
+	}
+	require.NoError(a.t, err)
+	return ing, true
+}
+
+// waitStatus polls the status until cond holds, and returns it.
+func (a *app) waitStatus(timeout time.Duration, what string, cond func(weights.Status) bool) weights.Status {
+	a.t.Helper()
+	var st weights.Status
+	a.eventually(timeout, what, func() bool { st = a.status(); return cond(st) })
+	return st
+}
+
+func (a *app) waitPhase(timeout time.Duration, phase weights.Phase) weights.Status {
+	a.t.Helper()
+	return a.waitStatus(timeout, "phase "+string(phase), func(s weights.Status) bool { return s.Phase == phase })
+}
+
+func (a *app) eventually(timeout time.Duration, what string, cond func() bool) {
+	a.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			a.t.Fatalf("%s: not within %s; last status %s\ncontroller log: %s", what, timeout, a.primary().Annotations[annotations.KeyStatus], suite.controller.logPath)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// events lists the Events on the primary as "Type Reason: message".
+func (a *app) events() []string {
+	a.t.Helper()
+	list, err := suite.cluster.Client.CoreV1().Events(a.ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=web"})
+	require.NoError(a.t, err)
+	var out []string
+	for _, e := range list.Items {
+		out = append(out, e.Type+" "+e.Reason+": "+e.Message)
+	}
+	return out
+}
+
+// waitEvent waits for an Event whose "Type Reason: message" contains all parts.
+func (a *app) waitEvent(timeout time.Duration, parts ...string) string {
+	a.t.Helper()
+	var found string
+	a.eventually(timeout, "event "+strings.Join(parts, " "), func() bool {
+		for _, e := range a.events() {
+			if containsAll(e, parts) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// traffic starts a bounded, paced generator against the app's host in the
+// background; stop it with the returned function, which returns the final counts.
+func (a *app) traffic(rps float64, header http.Header, cookies ...*http.Cookie) (*traffic.Generator, func() traffic.Counts) {
+	a.t.Helper()
+	g, err := traffic.New(traffic.Config{
+		URL: suite.cluster.HTTPURL + "/", Host: a.host, Header: header, Cookies: cookies,
+		RPS: rps, Concurrency: 8, MaxRequests: int(rps * 600), MaxDuration: 10 * time.Minute, Timeout: 5 * time.Second,
+	})
+	require.NoError(a.t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan traffic.Counts, 1)
+	go func() { done <- g.Run(ctx) }()
+	stopped := false
+	var final traffic.Counts
+	stop := func() traffic.Counts {
+		if !stopped {
+			stopped = true
+			cancel()
+			final = <-done
+		}
+		return final
+	}
+	a.t.Cleanup(func() { stop() })
+	return g, stop
+}

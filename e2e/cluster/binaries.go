@@ -1,0 +1,152 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Binaries are the executables and files the cluster runs. e2e/setup/setup.sh
+// writes them to CacheDir()/manifest.env; an environment variable of the same
+// name overrides an entry (e.g. KUBE_APISERVER_BIN=/path/to/kube-apiserver).
+type Binaries struct {
+	KubeAPIServer         string // KUBE_APISERVER_BIN
+	KubeControllerManager string // KUBE_CONTROLLER_MANAGER_BIN
+	Etcd                  string // ETCD_BIN
+	IngressNginx          string // INGRESS_NGINX_BIN
+	NginxPayload          string // NGINX_PAYLOAD: the prepared /etc/nginx contents
+	Nginx                 string // NGINX_BIN
+	Prometheus            string // PROMETHEUS_BIN
+	TestApp               string // TESTAPP_BIN; empty: built from e2e/testapp/cmd/testapp at Start
+}
+
+// CacheDir is where setup.sh keeps binaries and the nginx payload: outside the
+// checkout, because CI starts from a fresh clone and the builds take minutes.
+// Keep in step with e2e/setup/versions.sh.
+func CacheDir() string {
+	if d := os.Getenv("INGRESS_CANARY_CACHE"); d != "" {
+		return d
+	}
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "/root"
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "ingress-canary")
+}
+
+// LoadBinaries reads the manifest written by setup.sh, applies environment
+// overrides and checks that every file exists, so a missing setup fails with
+// one clear message instead of a component's obscure one.
+func LoadBinaries() (Binaries, error) {
+	manifest := filepath.Join(CacheDir(), "manifest.env")
+	vals, err := readEnvFile(manifest)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Binaries{}, err
+	}
+	get := func(key string) string {
+		if v := os.Getenv(key); v != "" {
+			return v
+		}
+		return vals[key]
+	}
+	b := Binaries{
+		KubeAPIServer:         get("KUBE_APISERVER_BIN"),
+		KubeControllerManager: get("KUBE_CONTROLLER_MANAGER_BIN"),
+		Etcd:                  get("ETCD_BIN"),
+		IngressNginx:          get("INGRESS_NGINX_BIN"),
+		NginxPayload:          get("NGINX_PAYLOAD"),
+		Nginx:                 get("NGINX_BIN"),
+		Prometheus:            get("PROMETHEUS_BIN"),
+		TestApp:               os.Getenv("TESTAPP_BIN"),
+	}
+	var missing []string
+	for name, path := range map[string]string{
+		"KUBE_APISERVER_BIN": b.KubeAPIServer, "KUBE_CONTROLLER_MANAGER_BIN": b.KubeControllerManager,
+		"ETCD_BIN": b.Etcd, "INGRESS_NGINX_BIN": b.IngressNginx, "NGINX_PAYLOAD": b.NginxPayload,
+		"NGINX_BIN": b.Nginx, "PROMETHEUS_BIN": b.Prometheus,
+	} {
+		if path == "" {
+			missing = append(missing, name+" (unset)")
+		} else if _, err := os.Stat(path); err != nil {
+			missing = append(missing, name+"="+path)
+		}
+	}
+	if len(missing) > 0 {
+		return b, fmt.Errorf("cluster: missing %s; run e2e/setup/setup.sh (make setup) first (manifest: %s)",
+			strings.Join(missing, ", "), manifest)
+	}
+	return b, nil
+}
+
+// readEnvFile parses KEY=VALUE lines; # starts a comment.
+func readEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	vals := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vals[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return vals, sc.Err()
+}
+
+// ModuleRoot finds the project's checkout (the directory of the go.mod that
+// declares the project module), walking up from the working directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module github.com/ingress-canary/ingress-canary\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cluster: not inside the ingress-canary checkout")
+		}
+		dir = parent
+	}
+}
+
+// GoBuild builds a main package of the project (e.g. "./e2e/testapp/cmd/testapp")
+// into out. Go's temporary files go under tmpDir rather than the host's /tmp.
+// The Go build cache makes a repeated build take about a second. Inside the
+// sandbox there is no network: modules must already be in the module cache
+// (building the test binary on the host put them there), so GOPROXY=off
+// turns a missing one into an immediate, clear error.
+func GoBuild(ctx context.Context, pkg, out, tmpDir string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOTMPDIR="+tmpDir, "GOWORK=off", "GOPROXY=off")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fixed ports: loopback inside the sandbox is private, so nothing collides.
+const (
+	etcdClientPort  = 2379
+	etcdPeerPort    = 2380
+	apiserverPort   = 6443
+	kcmPort         = 10257
+	prometheusPort  = 9090
+	testappPort     = 9000 // admin API of the testapp process, on loopback
+	backendPort     = 8080 // every version serves on BridgeAddr(i):backendPort
+	nginxHTTPPort   = 18080
+	nginxHTTPSPort  = 18443
+	nginxStatusPort = 18246
+	nginxStreamPort = 18247
+	streamSinkPort  = 18248 // must match e2e/nginx/patchtemplate's -sink-port
+	ingressHealthz  = 10254 // ingress-nginx /healthz and /metrics
+	defaultSrvPort  = 18181
+	profilerPort    = 18245
+	internalLogPort = 18514
+)
+
+func (c *Cluster) startEtcd(ctx context.Context) error {
+	peer := "http://127.0.0.1:" + strconv.Itoa(etcdPeerPort)
+	client := "http://127.0.0.1:" + strconv.Itoa(etcdClientPort)
+	p, err := startProc("etcd", c.logPath("etcd"), nil, c.bins.Etcd,
+		"--name=e2e", "--data-dir="+filepath.Join(c.dir, "etcd"),
+		"--listen-client-urls="+client, "--advertise-client-urls="+client,
+		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
+		"--initial-cluster=e2e="+peer,
+		// a throw-away test store: durability buys nothing, fsync costs time
+		"--unsafe-no-fsync", "--logger=zap", "--log-level=warn")
+	if err != nil {
+		return err
+	}
+	c.etcd = p
+	return waitReady(ctx, p, 20*time.Second, expectStatus(client+"/health", "", 200))
+}
+
+func (c *Cluster) startAPIServer(ctx context.Context) error {
+	p, err := startProc("kube-apiserver", c.logPath("kube-apiserver"), nil, c.bins.KubeAPIServer,
+		"--etcd-servers=http://127.0.0.1:"+strconv.Itoa(etcdClientPort),
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--secure-port="+strconv.Itoa(apiserverPort),
+		"--tls-cert-file="+c.pki.serverCert, "--tls-private-key-file="+c.pki.serverKey,
+		"--client-ca-file="+c.pki.caCert,
+		"--token-auth-file="+c.pki.tokens,
+		"--authorization-mode=RBAC",
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+c.pki.saKey,
+		"--service-account-signing-key-file="+c.pki.saKey,
+		"--service-cluster-ip-range=10.96.0.0/16",
+		// 127.0.0.1 cannot be the kubernetes Service's endpoint; nothing needs it
+		"--endpoint-reconciler-type=none",
+		"--enable-priority-and-fairness=false",
+		"--v=0")
+	if err != nil {
+		return err
+	}
+	c.apiserver = p
+	return waitReady(ctx, p, 60*time.Second, expectStatus(c.apiURL()+"/readyz", c.pki.adminToken, 200))
+}
+
+// controllers are the kube-controller-manager controllers the e2e tests rely
+// on: ownerReference garbage collection, default ServiceAccounts and their
+// tokens, real namespace deletion, the kube-root-ca.crt ConfigMap and
+// aggregated ClusterRoles (admin/edit/view).
+var controllers = []string{
+	"garbage-collector-controller", "serviceaccount-controller", "serviceaccount-token-controller",
+	"namespace-controller", "root-ca-certificate-publisher-controller", "clusterrole-aggregation-controller",
+}
+
+func (c *Cluster) startControllerManager(ctx context.Context) error {
+	p, err := startProc("kube-controller-manager", c.logPath("kube-controller-manager"), nil,
+		c.bins.KubeControllerManager,
+		"--kubeconfig="+c.Kubeconfig,
+		"--authentication-kubeconfig="+c.Kubeconfig,
+		"--authorization-kubeconfig="+c.Kubeconfig,
+		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(kcmPort),
+		"--cert-dir="+filepath.Join(c.dir, "kcm-certs"),
+		"--controllers="+strings.Join(controllers, ","),
+		"--service-account-private-key-file="+c.pki.saKey,
+		"--root-ca-file="+c.pki.caCert,
+		"--use-service-account-credentials=false",
+		"--leader-elect=false",
+		"--v=0")
+	if err != nil {
+		return err
+	}
+	c.kcm = p
+	return waitReady(ctx, p, 30*time.Second,
+		expectStatus(fmt.Sprintf("https://127.0.0.1:%d/healthz", kcmPort), c.pki.adminToken, 200))
+}
+
+func (c *Cluster) apiURL() string { return "https://127.0.0.1:" + strconv.Itoa(apiserverPort) }

@@ -1,0 +1,49 @@
+// Package cluster starts a real, local, throw-away Kubernetes test cluster for
+// the end-to-end tests and the demo, without Docker:
+//
+//   - etcd 3.5, kube-apiserver and kube-controller-manager v1.36 (garbage
+//     collector, service accounts and tokens, namespace deletion, root CA
+//     publisher, cluster-role aggregation; no scheduler, no kubelet, so Pods
+//     never run);
+//   - the real ingress-nginx controller driving Debian's nginx with Lua;
+//   - Prometheus scraping ingress-nginx every second;
+//   - the project's test backend (e2e/testapp), which serves each application
+//     version on its own address, published through selector-less Services and
+//     hand-written EndpointSlices (see DeployVersion).
+//
+// The binaries come from e2e/setup/setup.sh, which builds or installs them once
+// into a cache outside the checkout (see Binaries).
+//
+// # Isolation
+//
+// Everything runs inside network, mount and PID namespaces that the harness
+// creates (RunInSandbox for tests, SandboxCommand for other programs): the
+// test process, every component and every backend. Inside, loopback is
+// private, so ports are fixed; backends listen on addresses of a port-less
+// bridge (10.203.0.0/24) because the apiserver rejects loopback endpoint
+// addresses; no packet leaves the machine. ingress-nginx additionally gets its
+// own mount namespace with overlays on /etc and /tmp, since it insists on
+// /etc/nginx, /etc/ingress-controller and /tmp/nginx: the host's files are
+// never touched. When the sandbox's first process exits, the kernel kills
+// every process left in it, so an interrupted test leaves nothing running.
+//
+// # Use
+//
+//	func TestMain(m *testing.M) { os.Exit(cluster.RunInSandbox(m)) } // tests
+//	func main() { os.Exit(cluster.Sandboxed(run)) }                  // other programs
+//
+//	c, err := cluster.Start(ctx, cluster.Options{Log: os.Stderr})
+//	defer c.Stop()
+//	c.DeployVersion(ctx, "demo", "web-v1", "v1") // Service web-v1 -> testapp version v1
+//	c.SetBehavior("v2", 0.25, 100*time.Millisecond)
+//	// create Ingresses with c.Client (or kubectl --kubeconfig c.Kubeconfig);
+//	// send traffic to c.HTTPURL with the Host header set; query c.PrometheusURL.
+//	p, err := c.StartProcess("controller", nil, bin, "--kubeconfig="+c.Kubeconfig)
+//	c.AddScrapeTarget("controller", "127.0.0.1:8080")
+//	c.StopPrometheus(); c.StartPrometheus() // an outage, same TSDB
+//
+// Component logs are in WorkDir()/logs (see Logs); the work dir outlives Stop
+// so a failed test can point at them.
+//
+// Starting takes about 7 s on 2 cores with warm caches; Stop about 2 s.
+package cluster

@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/e2e/cluster"
+)
+
+const (
+	controllerMetricsAddr = "127.0.0.1:18090"
+	controllerProbeAddr   = "127.0.0.1:18091"
+)
+
+// controllerProc runs the controller binary under test as a real process, so that
+// tests can SIGKILL and restart it.
+type controllerProc struct {
+	bin     string
+	c       *cluster.Cluster
+	logPath string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func newControllerProc(bin string, c *cluster.Cluster) *controllerProc {
+	return &controllerProc{bin: bin, c: c, logPath: filepath.Join(c.WorkDir(), "logs", "ingress-canary.log")}
+}
+
+// Start runs the controller and waits for /readyz.
+func (p *controllerProc) Start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	log, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cmd := exec.Command(p.bin,
+		"--kubeconfig="+p.c.Kubeconfig,
+		"--prometheus-url="+p.c.PrometheusURL,
+		"--metrics-bind-address="+controllerMetricsAddr,
+		"--health-probe-bind-address="+controllerProbeAddr,
+		"--leader-elect=true",
+		"--leader-election-namespace=kube-system",
+		"--log-format=console",
+		"--log-level=info",
+		"--promotion-settle=2s",
+		"--workers=4",
+	)
+	cmd.Stdout, cmd.Stderr = log, log
+	// Its own process group, and killed if the test binary dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	p.cmd, p.done = cmd, done
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("controller exited at start; log %s", p.logPath)
+		default:
+		}
+		if r, err := http.Get("http://" + controllerProbeAddr + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("controller not ready after 30s; log %s", p.logPath)
+}
+
+// Kill sends SIGKILL: no lease release, no cleanup, like a node dying.
+func (p *controllerProc) Kill() error { return p.signal(syscall.SIGKILL) }
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (p *controllerProc) Stop() error { return p.signal(syscall.SIGTERM) }
+
+func (p *controllerProc) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.cmd = nil
+	return nil
+}

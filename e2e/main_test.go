@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/e2e/cluster"
+)
+
+// suite is the one cluster and controller every test of the package shares; each
+// test works in its own namespace and host.
+var suite struct {
+	cluster    *cluster.Cluster
+	controller *controllerProc
+}
+
+// TestMain re-executes the test binary inside a fresh sandbox (network, mount and
+// PID namespaces), starts the cluster and the controller there once, and runs the
+// tests.
+func TestMain(m *testing.M) {
+	if !cluster.InSandbox() {
+		os.Exit(cluster.RunInSandbox(m))
+	}
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	t0 := time.Now()
+	err := startSuite()
+	defer stopSuite()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start:", err)
+		return 1
+	}
+	code := m.Run()
+	fmt.Printf("e2e: suite ran in %.1fs\n", time.Since(t0).Seconds())
+	if code != 0 {
+		fmt.Println("e2e: logs:", suite.cluster.Logs(), suite.controller.logPath)
+	}
+	return code
+}
+
+func startSuite() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	c, err := cluster.Start(ctx, cluster.Options{Log: prefixWriter("cluster: ")})
+	if err != nil {
+		return err
+	}
+	suite.cluster = c
+	bin := filepath.Join(c.WorkDir(), "bin", "ingress-canary")
+	if err := cluster.GoBuild(ctx, "./cmd/ingress-canary", bin, filepath.Join(c.WorkDir(), "gotmp")); err != nil {
+		return err
+	}
+	suite.controller = newControllerProc(bin, c)
+	if err := suite.controller.Start(); err != nil {
+		return err
+	}
+	if err := c.AddScrapeTarget("ingress-canary", controllerMetricsAddr); err != nil {
+		return err
+	}
+	fmt.Printf("e2e: cluster and controller ready in %.1fs\n", time.Since(t0).Seconds())
+	return nil
+}
+
+func stopSuite() {
+	if suite.controller != nil {
+		_ = suite.controller.Stop()
+	}
+	if suite.cluster != nil {
+		_ = suite.cluster.Stop()
+	}
+}
+
+// prefixWriter prints each write as a line with a prefix, for the harness's progress.
+type prefixWriter string
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	fmt.Print(string(p) + string(b))
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		fmt.Println()
+	}
+	return len(b), nil
+}

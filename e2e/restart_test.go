@@ -1,0 +1,45 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// (g) SIGKILL mid-step: the restarted controller resumes the same step with the
+// same window start (no restart, no skip) and finishes. Sequential: it kills the
+// shared controller.
+func TestControllerKilledMidStepResumes(t *testing.T) {
+	a := newApp(t, "restart", 2)
+	_, stop := a.traffic(60, nil)
+	defer stop()
+	a.start(map[string]string{"canary-service": "web-v2", "steps": "10,20,40", "interval": "20s", "min-requests": "20"})
+	before := a.waitStatus(60*time.Second, "step 2", func(s weights.Status) bool { return s.Step == 2 && s.StepStarted != nil })
+	time.Sleep(3 * time.Second)
+	require.NoError(t, suite.controller.Kill())
+	killedAt := time.Now()
+	require.NoError(t, suite.controller.Start())
+	t.Logf("controller restarted %.1fs after SIGKILL", time.Since(killedAt).Seconds())
+
+	// The step advances only when the original window ends, never earlier, and
+	// never skips 3.
+	var steps []int
+	a.eventually(120*time.Second, "succeeded", func() bool {
+		st := a.status()
+		if len(steps) == 0 || steps[len(steps)-1] != st.Step {
+			steps = append(steps, st.Step)
+		}
+		if st.Step == 2 {
+			assert.True(t, st.StepStarted.Equal(*before.StepStarted), "window start kept across the restart")
+		}
+		if st.Step == 3 && st.StepStarted != nil {
+			assert.False(t, st.StepStarted.Before(before.StepStarted.Add(20*time.Second)), "step 2's window was not cut short")
+		}
+		return st.Phase == weights.PhaseSucceeded
+	})
+	assert.Equal(t, []int{2, 3}, steps, "resumed at step 2, then 3, no skip")
+}
