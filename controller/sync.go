@@ -60,10 +60,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	for _, e := range d.Events {
 		c.record(primary, e, log)
 	}
+	c.metrics.observe(namespace, name, d.Status, in.Status)
 	if err := c.applyTraffic(ctx, primary, in, w, d.Traffic); err != nil {
 		return 0, err
 	}
-	c.metrics.observe(namespace, name, d.Status, in.Status)
 	return d.RequeueAfter, nil
 }
 
