@@ -27,6 +27,15 @@ func New(client v1.API, timeout time.Duration) *Prometheus {
 // NewFromURL returns a Prometheus for the server at url, e.g.
 // "http://prometheus.monitoring:9090", with client_golang's default transport.
 func NewFromURL(url string, timeout time.Duration) (*Prometheus, error) {
+	a, err := APIFor(url)
+	if err != nil {
+		return nil, err
+	}
+	return New(a, timeout), nil
+}
+
+// APIFor returns client_golang's Prometheus API client for the server at url.
+func APIFor(url string) (v1.API, error) {
 	if url == "" {
 		return nil, fmt.Errorf("prometheus url is empty")
 	}
@@ -34,7 +43,7 @@ func NewFromURL(url string, timeout time.Duration) (*Prometheus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus client for %q: %w", url, err)
 	}
-	return New(v1.NewAPI(client), timeout), nil
+	return v1.NewAPI(client), nil
 }
 
 // Analyze measures t with th's latency quantile (DefaultLatencyQuantile when

@@ -28,6 +28,9 @@ type Thresholds struct {
 	LatencyQuantile float64
 	// MinRequests is how many canary requests a window needs before it can be judged.
 	MinRequests int
+	// Confidence is the one-sided confidence level Judge needs before it fails
+	// a canary on its error rate, e.g. 0.99; 0 means DefaultConfidence.
+	Confidence float64
 }
 
 // Side holds one side's figures (canary or stable) for a window.

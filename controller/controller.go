@@ -32,6 +32,9 @@ type Analyzer interface {
 type Options struct {
 	IngressClass string
 	Machine      weights.Config
+	// AnalysisTick is how often a Progressing rollout's window is looked at before
+	// it is due, so that a conclusive regression fails fast. 0 disables it.
+	AnalysisTick time.Duration
 	// Now is the clock; tests pass their own.
 	Now func() time.Time
 }

@@ -206,3 +206,39 @@ func TestRemovingCanaryServiceCleansUp(t *testing.T) {
 	assert.False(t, f.canaryExists("web"))
 	assert.Equal(t, weights.PhaseIdle, f.status("web").Phase)
 }
+
+// A conclusive regression found at a tick before the window is due rolls back at
+// once (fast fail); an interim pass changes nothing and writes nothing.
+func TestFastFailAtATick(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.ctrl.opts.AnalysisTick = 5 * time.Second
+	assert.Equal(t, 5*time.Second, f.sync("web"), "an open window is looked at every tick")
+
+	f.now = t0.Add(10 * time.Second)
+	f.sync("web")
+	assert.Empty(t, f.writes(), "an interim pass writes nothing")
+	require.Len(t, f.analyzer.targets, 1)
+	assert.Equal(t, t0, f.analyzer.targets[0].Since)
+
+	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 30.00% > max-error-rate 1.00%"}
+	f.now = t0.Add(15 * time.Second)
+	f.sync("web")
+	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "delete ingresses web-canary"}, f.writes())
+	assert.Equal(t, weights.PhaseFailed, f.status("web").Phase)
+}
+
+// A due window that passes while nginx sent the canary far less than its weight
+// holds with a SplitMismatch Warning instead of advancing.
+func TestSplitMismatchHolds(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.sync("web")
+	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Pass, Reason: "ok", Measurement: analysis.Measurement{
+		Canary: analysis.Side{Requests: 0}, Stable: analysis.Side{Requests: 2000}}}
+	f.now = t0.Add(time.Minute)
+	f.sync("web")
+	st := f.status("web")
+	assert.Equal(t, 1, st.Step)
+	assert.Equal(t, "10", st.Weight)
+	assert.Contains(t, st.Message, "0.00% of 2000 requests")
+	assert.Contains(t, f.events(), "Warning SplitMismatch "+st.Message)
+}

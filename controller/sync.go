@@ -14,8 +14,9 @@ import (
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// sync reconciles one primary Ingress: read → lint → analyse (when due) → decide →
-// write → record. It returns when to look again; an error means "retry with backoff".
+// sync reconciles one primary Ingress: read → lint → analyse (when due, or at a
+// tick) → decide → write → record. It returns when to look again; an error means
+// "retry with backoff".
 func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
 	start := c.opts.Now()
 	defer func() { c.metrics.reconcileDuration.Observe(time.Since(start).Seconds()) }()
@@ -37,19 +38,8 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	log := c.log.With(zap.String("namespace", namespace), zap.String("ingress", name))
 
 	in, w := c.read(primary)
-	now := c.opts.Now()
-	in.Now = now
-	if since, due := weights.AnalysisDue(in.Status, now); due && in.Spec != nil && in.Invalid == nil {
-		v := c.analyzer.Analyze(ctx, analysis.Target{
-			Namespace: namespace, Ingress: name,
-			CanaryUpstream: upstreamName(namespace, in.Spec.CanaryService, w.canaryPort),
-			Since:          since, Until: now,
-		}, thresholds(in.Spec))
-		in.Verdict = &v
-		c.metrics.analyses.WithLabelValues(namespace, name, string(v.Outcome)).Inc()
-		log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
-			zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate))
-	}
+	in.Now = c.opts.Now()
+	c.analyse(ctx, primary, &in, w, log)
 
 	d := weights.Decide(c.opts.Machine, in)
 	// Status first: it is the intent. If we crash after it, the next sync converges
@@ -64,7 +54,50 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err := c.applyTraffic(ctx, primary, in, w, d.Traffic); err != nil {
 		return 0, err
 	}
-	return d.RequeueAfter, nil
+	return c.nextLook(d), nil
+}
+
+// analyse judges the current window when it is due, and looks at it at every tick
+// before that, so that a conclusive regression fails fast. A due verdict that
+// passed is also checked against the split nginx really achieved.
+func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress, in *weights.Input, w world, log *zap.Logger) {
+	if in.Spec == nil || in.Invalid != nil {
+		return
+	}
+	since, due := weights.AnalysisDue(in.Status, in.Now)
+	if !due && (c.opts.AnalysisTick <= 0 || since.IsZero() || in.Now.Sub(since) < c.opts.AnalysisTick) {
+		return
+	}
+	v := c.analyzer.Analyze(ctx, analysis.Target{
+		Namespace: primary.Namespace, Ingress: primary.Name,
+		CanaryUpstream: upstreamName(primary.Namespace, in.Spec.CanaryService, w.canaryPort),
+		Since:          since, Until: in.Now,
+	}, thresholds(in.Spec))
+	if !due {
+		in.Interim = &v
+		if v.Outcome == analysis.Fail {
+			log.Info("interim analysis failed", zap.String("reason", v.Reason))
+		}
+		return
+	}
+	weight, _ := annotations.ParsePercent(in.Status.Weight)
+	v = analysis.VerifySplit(v, weight.Ratio())
+	in.Verdict = &v
+	c.metrics.analyses.WithLabelValues(primary.Namespace, primary.Name, string(v.Outcome)).Inc()
+	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
+		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
+		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
+}
+
+// nextLook is the decision's requeue, shortened to the analysis tick while a
+// window is open.
+func (c *Controller) nextLook(d weights.Decision) time.Duration {
+	next := d.RequeueAfter
+	open := d.Status.Phase == weights.PhaseProgressing && d.Status.Step >= 1 && d.Status.NextCheck != nil
+	if open && c.opts.AnalysisTick > 0 && (next == 0 || next > c.opts.AnalysisTick) {
+		next = c.opts.AnalysisTick
+	}
+	return next
 }
 
 // read parses the primary and runs the pre-flight lint; problems land in Invalid.

@@ -28,13 +28,15 @@ type app struct {
 	name string
 	ns   string
 	host string
+	// primaryName is the primary Ingress's name: "web" unless a sibling.
+	primaryName string
 }
 
 // newApp deploys versions 1..n and the primary Ingress, and waits until nginx
 // serves the host, so that traffic assertions start from a working route.
 func newApp(t *testing.T, name string, versions int) *app {
 	t.Helper()
-	a := &app{t: t, name: name, ns: "e2e-" + name, host: name + ".e2e.local"}
+	a := &app{t: t, name: name, ns: "e2e-" + name, host: name + ".e2e.local", primaryName: "web"}
 	ctx := context.Background()
 	for i := 1; i <= versions; i++ {
 		require.NoError(t, suite.cluster.DeployVersion(ctx, a.ns, a.service(i), a.version(i)))
@@ -93,7 +95,7 @@ func (a *app) annotate(kv map[string]any) {
 	a.t.Helper()
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
 	require.NoError(a.t, err)
-	_, err = suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Patch(context.Background(), "web", types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err = suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Patch(context.Background(), a.primaryName, types.MergePatchType, patch, metav1.PatchOptions{})
 	require.NoError(a.t, err)
 }
 
@@ -108,7 +110,7 @@ func (a *app) start(keys map[string]string) {
 
 func (a *app) primary() *networkingv1.Ingress {
 	a.t.Helper()
-	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), "web", metav1.GetOptions{})
+	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), a.primaryName, metav1.GetOptions{})
 	require.NoError(a.t, err)
 	return ing
 }
@@ -121,7 +123,7 @@ func (a *app) status() weights.Status {
 }
 
 func (a *app) canary() (*networkingv1.Ingress, bool) {
-	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), controller.CanaryName("web"), metav1.GetOptions{})
+	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), controller.CanaryName(a.primaryName), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, false
 	}
@@ -156,7 +158,7 @@ func (a *app) eventually(timeout time.Duration, what string, cond func() bool) {
 // events lists the Events on the primary as "Type Reason: message".
 func (a *app) events() []string {
 	a.t.Helper()
-	list, err := suite.cluster.Client.CoreV1().Events(a.ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=web"})
+	list, err := suite.cluster.Client.CoreV1().Events(a.ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + a.primaryName})
 	require.NoError(a.t, err)
 	var out []string
 	for _, e := range list.Items {

@@ -30,8 +30,12 @@ type Input struct {
 	StableService string
 	Status        Status
 	Commands      annotations.Commands
-	// Verdict is the analysis of the current window, or nil when none was due.
+	// Verdict is the analysis of the current window when it is due, else nil.
 	Verdict *analysis.Verdict
+	// Interim is an analysis of the window so far, before it is due. Only a Fail
+	// acts on it (fast fail): a regression that is already conclusive is not
+	// served for the rest of the interval. Nothing else decides early.
+	Interim *analysis.Verdict
 	// CanaryReady reports that the canary Service has ready endpoints.
 	CanaryReady bool
 	Now         time.Time

@@ -498,3 +498,38 @@ func TestStatusEncodeSurvivesNaN(t *testing.T) {
 	_, err = ParseStatus("{not json")
 	assert.Error(t, err)
 }
+
+func TestDecideFastFailAndSplit(t *testing.T) {
+	// An interim Fail rolls back before the window is due.
+	d := Decide(cfg, input(func(in *Input) {
+		in.Status = onStep(2, "10")
+		in.Now = t0.Add(15 * time.Second)
+		in.Interim = verdict(analysis.Fail, "error rate 30.00% > max-error-rate 1.00%")
+	}))
+	assert.Equal(t, PhaseFailed, d.Status.Phase)
+	assert.Equal(t, noCanary, d.Traffic)
+
+	// Any other interim verdict changes nothing: only the due window may advance.
+	for _, o := range []analysis.Outcome{analysis.Pass, analysis.NoData, analysis.Unavailable, analysis.Mismatch} {
+		in := input(func(in *Input) {
+			in.Status = onStep(2, "10")
+			in.Now = t0.Add(15 * time.Second)
+			in.Interim = verdict(o, "x")
+		})
+		d := Decide(cfg, in)
+		assert.True(t, d.Status.SameAs(in.Status), "interim %s", o)
+		assert.Empty(t, d.Events)
+		assert.Equal(t, 45*time.Second, d.RequeueAfter)
+	}
+
+	// A split mismatch holds with a Warning and counts toward no-data-limit.
+	d = Decide(cfg, input(func(in *Input) {
+		in.Status = onStep(2, "10")
+		in.Verdict = verdict(analysis.Mismatch, "nginx sent 0.00% of 1000 requests to the canary")
+	}))
+	assert.Equal(t, PhaseProgressing, d.Status.Phase)
+	assert.Equal(t, 2, d.Status.Step)
+	assert.Equal(t, 1, d.Status.NoData)
+	assert.Equal(t, []string{"SplitMismatch"}, reasons(d))
+	assert.True(t, d.Events[0].Warning)
+}

@@ -28,6 +28,9 @@ func (m *machine) progress() {
 func (m *machine) judge() {
 	m.keepTraffic()
 	v := m.in.Verdict
+	if v == nil && m.in.Interim != nil && m.in.Interim.Outcome == analysis.Fail {
+		v = m.in.Interim
+	}
 	if v == nil {
 		if m.next.NextCheck != nil {
 			m.requeue = max(m.next.NextCheck.Sub(m.in.Now), 0)
@@ -97,8 +100,12 @@ func (m *machine) held(v analysis.Verdict) {
 	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))
 	m.next.Message = fmt.Sprintf("holding at weight %s %%: %s (%d of %d checks without a verdict)", m.next.Weight, v.Reason, m.next.NoData, limit)
 	m.requeue = m.in.Spec.Interval
-	if v.Outcome == analysis.Unavailable {
+	switch v.Outcome {
+	case analysis.Unavailable:
 		m.warn("PrometheusUnavailable", "%s", m.next.Message)
+		return
+	case analysis.Mismatch:
+		m.warn("SplitMismatch", "%s", m.next.Message)
 		return
 	}
 	m.event("StepHeld", "%s", m.next.Message)

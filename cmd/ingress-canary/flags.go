@@ -24,6 +24,7 @@ type options struct {
 	logLevel                string
 	logFormat               string
 	analysisTimeout         time.Duration
+	analysisTick            time.Duration
 	settle                  time.Duration
 }
 
@@ -42,6 +43,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
 	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
+	fs.DurationVar(&o.analysisTick, "analysis-tick", 5*time.Second, "How often an open step window is looked at, to roll back a conclusive regression before the interval ends.")
 	fs.DurationVar(&o.settle, "promotion-settle", 5*time.Second, "Wait between promotion stages, for ingress-nginx to apply each change.")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -64,6 +66,9 @@ func (o options) validate() error {
 	}
 	if o.analysisTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--analysis-timeout=%s: want a positive duration", o.analysisTimeout))
+	}
+	if o.analysisTick < time.Second {
+		errs = append(errs, fmt.Errorf("--analysis-tick=%s: want at least 1s", o.analysisTick))
 	}
 	if o.settle < 0 {
 		errs = append(errs, fmt.Errorf("--promotion-settle=%s: want zero or more", o.settle))

@@ -45,13 +45,16 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	analyzer, err := analysis.NewFromURL(o.prometheusURL, o.analysisTimeout)
+	promAPI, err := analysis.APIFor(o.prometheusURL)
 	if err != nil {
 		return fmt.Errorf("--prometheus-url: %w", err)
 	}
+	// One shared snapshot per half tick serves every rollout's analysis.
+	analyzer := analysis.NewWindows(promAPI, o.analysisTick/2, o.analysisTimeout)
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)
+	controller.RegisterLeaderMetrics(reg)
 	var ready atomic.Bool
 	if err := serveHTTP(ctx, log, "metrics", o.metricsAddr, metricsHandler(reg)); err != nil {
 		return fmt.Errorf("--metrics-bind-address: %w", err)
@@ -69,6 +72,7 @@ func run(ctx context.Context, o options) error {
 		factory := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithNamespace(o.namespace))
 		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, controller.Options{
 			IngressClass: o.ingressClass,
+			AnalysisTick: o.analysisTick,
 			Machine:      weights.Config{Settle: o.settle, ReadinessRecheck: weights.DefaultConfig.ReadinessRecheck},
 		})
 		if err != nil {

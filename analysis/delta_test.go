@@ -1,0 +1,79 @@
+package analysis
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func snap(at time.Time, series map[seriesKey]*counters) *Snapshot {
+	return &Snapshot{At: at, series: series}
+}
+
+func TestWindowSideHandlesResetsAndNewSeries(t *testing.T) {
+	a := seriesKey{"shop", "web", "shop-web-v2-80", "pod-a:10254"}
+	b := seriesKey{"shop", "web", "shop-web-v2-80", "pod-b:10254"}
+	other := seriesKey{"shop", "api", "shop-api-v2-80", "pod-a:10254"}
+	stable := seriesKey{"shop", "web", "", "pod-a:10254"}
+	base := snap(t0, map[seriesKey]*counters{
+		a:      {requests: 100, errors: 1},
+		b:      {requests: 500, errors: 5}, // pod b restarts inside the window
+		stable: {requests: 1000},
+		other:  {requests: 7},
+	})
+	cur := snap(t0.Add(time.Minute), map[seriesKey]*counters{
+		a:      {requests: 160, errors: 4},
+		b:      {requests: 30, errors: 2}, // reset: 30 new requests
+		stable: {requests: 1900, errors: 9},
+		other:  {requests: 70},
+		{"shop", "web", "shop-web-v2-80", "pod-c:10254"}: {requests: 10}, // new pod
+	})
+	canary := windowSide(base, cur, "shop", "web", func(c string) bool { return c != "" })
+	assert.Equal(t, 60.0+30+10, canary.requests)
+	assert.Equal(t, 3.0+2, canary.errors)
+	st := windowSide(base, cur, "shop", "web", func(c string) bool { return c == "" })
+	assert.Equal(t, 900.0, st.requests)
+	assert.Equal(t, 9.0, st.errors)
+	assert.InDelta(t, 0.01, st.side(0.99).ErrorRate, 1e-12)
+}
+
+func TestBucketQuantileMatchesHistogramQuantile(t *testing.T) {
+	inf := math.Inf(1)
+	// 100 observations: 50 ≤ 0.1 s, 40 in (0.1, 0.5], 10 in (0.5, 1].
+	b := map[float64]float64{0.1: 50, 0.5: 90, 1: 100, inf: 100}
+	// histogram_quantile(0.5): rank 50 falls at the top of the first bucket.
+	assert.InDelta(t, 0.1, bucketQuantile(0.5, b), 1e-12)
+	// 0.9: rank 90, top of (0.1, 0.5].
+	assert.InDelta(t, 0.5, bucketQuantile(0.9, b), 1e-12)
+	// 0.95: rank 95, halfway through (0.5, 1].
+	assert.InDelta(t, 0.75, bucketQuantile(0.95, b), 1e-12)
+	// 0.25: rank 25, halfway through [0, 0.1].
+	assert.InDelta(t, 0.05, bucketQuantile(0.25, b), 1e-12)
+	// Everything above the highest finite bucket: its bound.
+	assert.InDelta(t, 1, bucketQuantile(0.99, map[float64]float64{1: 0, inf: 10}), 1e-12)
+	assert.Equal(t, -1.0, bucketQuantile(0.99, map[float64]float64{1: 0, inf: 0}), "no observation")
+	assert.Equal(t, -1.0, bucketQuantile(0.99, nil))
+}
+
+func TestVerifySplit(t *testing.T) {
+	pass := func(canary, stable float64) Verdict {
+		return Verdict{Outcome: Pass, Measurement: Measurement{Canary: Side{Requests: canary}, Stable: Side{Requests: stable}}}
+	}
+	assert.Equal(t, Pass, VerifySplit(pass(95, 905), 0.10).Outcome, "within chance")
+	assert.Equal(t, Pass, VerifySplit(pass(300, 700), 0.10).Outcome, "testers may raise the share")
+	got := VerifySplit(pass(0, 1000), 0.10)
+	assert.Equal(t, Mismatch, got.Outcome)
+	assert.Contains(t, got.Reason, "0.00% of 1000 requests")
+	assert.Equal(t, Pass, VerifySplit(pass(0, 1000), 0).Outcome, "blue-green preview at 0 %")
+	assert.Equal(t, Fail, VerifySplit(Verdict{Outcome: Fail}, 0.1).Outcome, "a failure stays a failure")
+	quiet := pass(0, 3)
+	quiet.Outcome = NoData
+	assert.Equal(t, NoData, VerifySplit(quiet, 0.1).Outcome, "too few requests to tell")
+	ignored := pass(0, 1000)
+	ignored.Outcome = NoData
+	assert.Equal(t, Mismatch, VerifySplit(ignored, 0.1).Outcome, "no canary data because nginx ignores it")
+}

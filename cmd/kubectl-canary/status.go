@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+)
+
+// maxEvents is how many of the Ingress's most recent Events status shows.
+const maxEvents = 10
+
+type statusOptions struct {
+	watch    bool
+	interval time.Duration
+	exitCode bool
+}
+
+var statusCommand = command{
+	name:  "status",
+	args:  "NAME",
+	nargs: 1,
+	short: "Show one rollout: progress, weight, analysis figures and Events.",
+	long: `
+Shows the rollout of the primary Ingress NAME: a progress bar over the steps
+(ingress-canary.dev/steps), the phase and weight, the canary's and the stable
+side's figures from the last analysis, the time to the next check, the
+controller's message and the Ingress's last 10 Events.
+
+--watch redraws every --interval until the rollout ends (Succeeded, Failed or
+Invalid) or Ctrl-C, both of which exit 0. A Succeeded or Failed status about an
+older revision than canary-service names does not end the watch: the
+controller is about to start the new rollout.
+
+With --exit-code the command exits 4 when the (final) phase is Failed or
+Invalid, so a pipeline can wait for a rollout and fail with it.
+
+With -o json it prints the status object as the controller wrote it (once per
+redraw with --watch).
+
+Examples:
+  kubectl canary status web
+  kubectl canary status web -n shop --watch --interval 5s
+  kubectl canary status web --watch --exit-code && echo promoted
+`,
+	setup: func(fs *flag.FlagSet) runFunc {
+		var o statusOptions
+		boolFlag(fs, &o.watch, "watch", false, "Redraw every --interval until the rollout ends or Ctrl-C.")
+		fs.DurationVar(&o.interval, "interval", 2*time.Second, "Time between redraws with --watch.")
+		fs.BoolVar(&o.exitCode, "exit-code", false, "Exit 4 when the rollout is Failed or Invalid.")
+		return func(ctx context.Context, a *app, g globalOptions, args []string) error {
+			if o.interval <= 0 {
+				return usagef("status", "--interval=%s: want a positive duration", o.interval)
+			}
+			return a.status(ctx, g, args[0], o)
+		}
+	},
+}
+
+func (a *app) status(ctx context.Context, g globalOptions, name string, o statusOptions) error {
+	client, namespace, err := a.connect(g)
+	if err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		r, err := a.showStatus(ctx, client, g, namespace, name, o.watch, first)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // Ctrl-C during a read: the user ended the watch
+			}
+			return err
+		}
+		done := !o.watch || r.finished()
+		if !done && a.sleep(ctx, o.interval) != nil {
+			done = true // Ctrl-C
+		}
+		if done {
+			if o.exitCode && r.failed() {
+				return &exitCodeError{code: exitRolloutFailed}
+			}
+			return nil
+		}
+	}
+}
+
+// showStatus reads the Ingress and its Events and draws the view once.
+func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g globalOptions, namespace, name string, watch, first bool) (rollout, error) {
+	ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return rollout{}, fmt.Errorf("get Ingress %s/%s: %w", namespace, name, err)
+	}
+	r := readRollout(ing)
+	if g.output == outputJSON {
+		return r, writeJSON(a.stdout, r.Status)
+	}
+	events, err := ingressEvents(ctx, client, ing)
+	if err != nil {
+		return r, err
+	}
+	switch {
+	case watch && a.terminal:
+		// Clear the screen and home the cursor, so each redraw replaces the last.
+		fmt.Fprint(a.stdout, "\x1b[H\x1b[2J")
+	case !first:
+		fmt.Fprintln(a.stdout) // appended redraws (to a file or pipe) stay readable
+	}
+	renderStatus(a.stdout, buildStatusView(ing, r, events, a.now()))
+	return r, nil
+}
+
+// ingressEvents returns the Ingress's most recent Events, oldest first. The field
+// selector narrows the list on the server; the same checks run here again
+// because a selector is a hint some API servers (and fakes) do not apply, and
+// the UID keeps out Events of an earlier Ingress of the same name.
+func ingressEvents(ctx context.Context, client kubernetes.Interface, ing *networkingv1.Ingress) ([]corev1.Event, error) {
+	selector := fields.Set{"involvedObject.kind": "Ingress", "involvedObject.name": ing.Name}.AsSelector().String()
+	list, err := client.CoreV1().Events(ing.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("list Events of Ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		o := e.InvolvedObject
+		if o.Kind == "Ingress" && o.Name == ing.Name && (o.UID == "" || ing.UID == "" || o.UID == ing.UID) {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return eventTime(out[i]).Before(eventTime(out[j])) })
+	if len(out) > maxEvents {
+		out = out[len(out)-maxEvents:]
+	}
+	return out, nil
+}
+
+// eventTime is when an Event last happened. core/v1 Events from the record
+// package set lastTimestamp; events.k8s.io ones set eventTime.
+func eventTime(e corev1.Event) time.Time {
+	for _, t := range []time.Time{e.LastTimestamp.Time, e.EventTime.Time, e.FirstTimestamp.Time} {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return e.CreationTimestamp.Time
+}

@@ -1,0 +1,113 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	networkinglisters "k8s.io/client-go/listers/networking/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/ingress-canary/ingress-canary/annotations"
+)
+
+// LintReport is what the controller's pre-flight checks say about one primary
+// Ingress, for tools (the kubectl plugin) that want the verdict without a controller.
+type LintReport struct {
+	// Problems are the rejected annotations and fields, each as the controller
+	// would report it in its Warning Event. Empty means the Ingress is valid.
+	Problems []*annotations.Error
+	// StableService is the Service being replaced, when the checks got that far.
+	StableService string
+	// CanaryReady reports whether the canary Service has a ready endpoint; the
+	// controller holds the first step until it has.
+	CanaryReady bool
+}
+
+// Lint runs the same checks as the controller's sync on a primary Ingress:
+// command and spec annotations, then the pre-flight lint against the live
+// Services, EndpointSlices and Ingresses of its namespace. It reads with client
+// and writes nothing. The returned error is an API failure; problems with the
+// Ingress itself are in the report. An Ingress without canary-service is
+// reported as a problem, because there is nothing for the controller to do.
+func Lint(ctx context.Context, client kubernetes.Interface, ingressClass string, primary *networkingv1.Ingress) (LintReport, error) {
+	var report LintReport
+	_, cmdErr := annotations.ParseCommands(primary.Annotations)
+	spec, specErr := annotations.Parse(primary.Annotations)
+	report.Problems = append(annotations.AsErrors(cmdErr), annotations.AsErrors(specErr)...)
+	if specErr != nil || cmdErr != nil {
+		return report, nil
+	}
+	if spec == nil {
+		report.Problems = append(report.Problems, &annotations.Error{Key: annotations.KeyCanaryService, Value: "",
+			Expected: "set to the Service of the new version: the Ingress has not opted in"})
+		return report, nil
+	}
+	l, err := snapshotListers(ctx, client, primary.Namespace, spec.CanaryService)
+	if err != nil {
+		return report, err
+	}
+	w, err := lint(l, ingressClass, primary, spec)
+	report.StableService, report.CanaryReady = w.stable, w.canaryReady
+	if problems := annotations.AsErrors(err); len(problems) > 0 || err == nil {
+		report.Problems = append(report.Problems, problems...)
+		return report, nil
+	}
+	// The listers are in memory, so an error that is not a problem report is a bug
+	// in the checks rather than something the user can fix; pass it on.
+	return report, fmt.Errorf("lint %s/%s: %w", primary.Namespace, primary.Name, err)
+}
+
+// snapshotListers reads, once, what lint looks at in the namespace and serves it
+// through the same lister types the informers provide, so that the one lint
+// function is shared by the controller and by tools.
+func snapshotListers(ctx context.Context, client kubernetes.Interface, namespace, canaryService string) (listers, error) {
+	newIndexer := func() cache.Indexer {
+		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	}
+	ingIdx, svcIdx, epsIdx := newIndexer(), newIndexer(), newIndexer()
+
+	ings, err := client.NetworkingV1().Ingresses(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return listers{}, fmt.Errorf("list Ingresses in %s: %w", namespace, err)
+	}
+	for i := range ings.Items {
+		if err := ingIdx.Add(&ings.Items[i]); err != nil {
+			return listers{}, err
+		}
+	}
+	// lint only looks up the canary Service by name; a missing one is a problem it
+	// reports, so NotFound leaves the indexer empty instead of failing.
+	svc, err := client.CoreV1().Services(namespace).Get(ctx, canaryService, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return listers{}, fmt.Errorf("get Service %s/%s: %w", namespace, canaryService, err)
+	default:
+		if err := svcIdx.Add(svc); err != nil {
+			return listers{}, err
+		}
+	}
+	selector := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: canaryService}).String()
+	slices, err := client.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return listers{}, fmt.Errorf("list EndpointSlices of %s/%s: %w", namespace, canaryService, err)
+	}
+	for i := range slices.Items {
+		if err := epsIdx.Add(&slices.Items[i]); err != nil {
+			return listers{}, err
+		}
+	}
+	return listers{
+		ingresses:      networkinglisters.NewIngressLister(ingIdx),
+		services:       corelisters.NewServiceLister(svcIdx),
+		endpointSlices: discoverylisters.NewEndpointSliceLister(epsIdx),
+	}, nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/e2e/traffic"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// Waiting for nginx to apply a rollout's end. ingress-nginx rate-limits its
+// syncs to about one per 3.3 s and then applies a change in about a second.
+const (
+	drainQuiet   = 2 * time.Second  // no plain request to the old version for this long
+	drainTimeout = 20 * time.Second // bound of that wait
+	afterWindow  = 3 * time.Second  // traffic shown after it
+)
+
+// drain is when a version that lost its traffic answered its last plain request.
+type drain struct {
+	version string
+	last    time.Time // zero: not since the rollout started
+	quiet   bool      // no request for drainQuiet before drainTimeout
+}
+
+// answers remembers when each version last answered a plain request, as seen
+// by polling the traffic generator's counts.
+type answers struct {
+	count map[string]int
+	at    map[string]time.Time
+}
+
+func newAnswers(c traffic.Counts) *answers {
+	return &answers{count: c.ByVersion, at: map[string]time.Time{}}
+}
+
+// update notes the versions whose count grew since the last update.
+func (a *answers) update(c traffic.Counts) {
+	now := time.Now()
+	for version, n := range c.ByVersion {
+		if n > a.count[version] {
+			a.at[version] = now
+		}
+	}
+	a.count = c.ByVersion
+}
+
+// last is when version last answered; zero if not since the start.
+func (a *answers) last(version string) time.Time { return a.at[version] }
+
+// showOutcome says what the Ingress routes to now, then waits until nginx
+// stops sending plain users to the version that lost: web-v1 after a
+// promotion, the canary after a rollback.
+func (d *demo) showOutcome(ctx context.Context, res *result) {
+	stable := res.from
+	if res.final.Phase == weights.PhaseSucceeded {
+		stable = res.to
+	}
+	if backend, err := d.shop.backend(ctx); err == nil {
+		say("Ingress %s now routes to %s; %s", ingressName, backend, d.shop.canaryState(ctx))
+	}
+	gone := res.to
+	if stable == res.to {
+		gone = res.from
+	}
+	res.drain = d.waitDrained(ctx, res, versionOf(gone))
+	switch {
+	case !res.drain.quiet:
+		say("%s still got plain requests %s after the end", gone, drainTimeout)
+	case res.drain.last.IsZero():
+		say("%s got no plain request since the rollout started", gone)
+	default:
+		say("nginx sent the last plain request to %s %s the controller wrote %s",
+			gone, beforeOrAfter(res.drain.last.Sub(res.ended)), res.final.Phase)
+	}
+}
+
+// waitDrained waits until version has answered no plain request for
+// drainQuiet, bounded by drainTimeout.
+func (d *demo) waitDrained(ctx context.Context, res *result, version string) drain {
+	deadline := time.Now().Add(drainTimeout)
+	for {
+		res.answers.update(d.plain.snapshot())
+		last := res.answers.last(version)
+		if time.Since(last) >= drainQuiet {
+			return drain{version: version, last: last, quiet: true}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return drain{version: version, last: last}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// beforeOrAfter renders a signed duration as "1.2s before" or "0.8s after".
+func beforeOrAfter(d time.Duration) string {
+	if d < 0 {
+		return fmt.Sprintf("%.1fs before", -d.Seconds())
+	}
+	return fmt.Sprintf("%.1fs after", d.Seconds())
+}
+
+// measureAfter shows the traffic of a short window once nginx has applied
+// the end: everyone on the stable version, and no error.
+func (d *demo) measureAfter(ctx context.Context, res *result) tally {
+	before := d.tally(ctx)
+	select {
+	case <-ctx.Done():
+	case <-time.After(afterWindow):
+	}
+	after := d.tally(ctx).sub(before)
+	say("the next %s, plain users: %s", afterWindow, countsLine(after.plain))
+	say("the next %s, testers:     %s", afterWindow, countsLine(after.testers))
+	return after
+}

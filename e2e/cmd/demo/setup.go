@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/e2e/cluster"
+)
+
+// Bounds of the set-up stages (warm caches: about 8 s, 3 s and 5 s).
+const (
+	clusterStartTimeout = 3 * time.Minute
+	buildTimeout        = 3 * time.Minute
+	deployTimeout       = time.Minute
+)
+
+// demo is what the stages share once the world is up.
+type demo struct {
+	c          *cluster.Cluster
+	controller *cluster.Process
+	shop       shop
+	events     *eventFeed
+	plain      *stream // plain users
+	testers    *stream // testers who send the canary header
+	plugin     string  // the kubectl-canary binary; "" when it did not build
+}
+
+// setUp starts the cluster and the controller, deploys the shop and starts
+// the traffic. On error it returns what it started so far (or nil), for
+// tearDown.
+func setUp(ctx context.Context) (*demo, error) {
+	section("Starting a local cluster: etcd, kube-apiserver, kube-controller-manager, ingress-nginx, Prometheus, test backends")
+	startCtx, cancel := context.WithTimeout(ctx, clusterStartTimeout)
+	defer cancel()
+	c, err := cluster.Start(startCtx, cluster.Options{Log: os.Stdout})
+	if err != nil {
+		return nil, err // Start stopped what it had started
+	}
+	d := &demo{c: c, shop: shop{c: c}}
+	d.events = newEventFeed(d.shop)
+
+	section("Starting the controller (go build ./cmd/ingress-canary)")
+	buildCtx, cancel := context.WithTimeout(ctx, buildTimeout)
+	defer cancel()
+	t := time.Now()
+	if d.controller, err = startController(buildCtx, c); err != nil {
+		return d, err
+	}
+	say("ready in %.1fs; its log: %s", time.Since(t).Seconds(), d.controller.LogPath())
+	d.plugin = buildPlugin(buildCtx, c)
+
+	section("Deploying the shop in namespace %s", namespace)
+	deployCtx, cancel := context.WithTimeout(ctx, deployTimeout)
+	defer cancel()
+	if err := d.shop.deploy(deployCtx); err != nil {
+		return d, err
+	}
+	say("Services web-v1, web-v2, web-v3; web-v3 answers %.0f%% of its requests with 500", 100*badErrorRate)
+	say("Ingress %s (class nginx, host %s) -> web-v1; nginx serves it", ingressName, host)
+	return d, d.startTraffic()
+}
+
+// startTraffic starts the plain users and the testers.
+func (d *demo) startTraffic() (err error) {
+	if d.plain, err = startStream(d.c, plainRPS, nil); err != nil {
+		return err
+	}
+	if d.testers, err = startStream(d.c, testerRPS, http.Header{testerHead: {"always"}}); err != nil {
+		return err
+	}
+	say("traffic through nginx: %d req/s of plain users, %d req/s of testers who send '%s: always'",
+		plainRPS, testerRPS, testerHead)
+	return nil
+}
+
+// tearDown stops the traffic and every process (the controller first), and
+// says where the logs are: they stay in the work dir.
+func (d *demo) tearDown(t0 time.Time, ok bool) {
+	section("Tearing down")
+	d.testers.stop()
+	d.plain.stop()
+	if err := d.c.Stop(); err != nil {
+		fmt.Println("   stop:", err)
+	}
+	// Every component logs to <name>.log there (see Cluster.Logs).
+	say("logs: %s/ (the controller's: %s)", filepath.Join(d.c.WorkDir(), "logs"), filepath.Base(d.controllerLog()))
+	verdict := "done"
+	if !ok {
+		verdict = "FAILED"
+	}
+	fmt.Printf("\ndemo: %s in %s\n", verdict, time.Since(t0).Round(100*time.Millisecond))
+}
+
+func (d *demo) controllerLog() string {
+	if d.controller == nil {
+		return "(not started)"
+	}
+	return d.controller.LogPath()
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	networkingclient "k8s.io/client-go/kubernetes/typed/networking/v1"
+
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/e2e/cluster"
+	"github.com/ingress-canary/ingress-canary/e2e/traffic"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// The demo's application: three versions of a web shop behind one Ingress.
+const (
+	namespace   = "demo"
+	host        = "shop.demo.local"
+	ingressName = "web"
+	// badErrorRate is the share of requests web-v3 answers with 500.
+	badErrorRate = 0.3
+)
+
+// services maps each Service to the testapp version behind it; a response's
+// X-Version header names the version.
+var services = []struct{ service, version string }{
+	{"web-v1", "v1"}, {"web-v2", "v2"}, {"web-v3", "v3"},
+}
+
+// versionOf returns the testapp version behind service.
+func versionOf(service string) string {
+	for _, s := range services {
+		if s.service == service {
+			return s.version
+		}
+	}
+	return service
+}
+
+// shop reads and writes the demo's Kubernetes objects.
+type shop struct {
+	c *cluster.Cluster
+}
+
+// deploy publishes web-v1..v3 (web-v3 failing badErrorRate of its requests),
+// creates the primary Ingress routing to web-v1, and waits until nginx serves it.
+func (s shop) deploy(ctx context.Context) error {
+	for _, v := range services {
+		if err := s.c.DeployVersion(ctx, namespace, v.service, v.version); err != nil {
+			return err
+		}
+	}
+	if err := s.c.SetBehavior(versionOf("web-v3"), badErrorRate, 0); err != nil {
+		return err
+	}
+	if _, err := s.ingresses().Create(ctx, primaryIngress("web-v1"), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Ingress %s/%s: %w", namespace, ingressName, err)
+	}
+	return s.waitServing(ctx, versionOf("web-v1"), time.Minute)
+}
+
+// primaryIngress is the plain Ingress a user would have before any rollout.
+func primaryIngress(service string) *networkingv1.Ingress {
+	class := "nginx"
+	prefix := networkingv1.PathTypePrefix
+	backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+		Name: service, Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: ingressName, Namespace: namespace},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{
+			Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: backend}},
+			}},
+		}}},
+	}
+}
+
+// waitServing waits until 5 requests in a row answer 200 from version: only
+// then has ingress-nginx applied the route.
+func (s shop) waitServing(ctx context.Context, version string, timeout time.Duration) error {
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for ok := 0; ok < 5; {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nginx did not serve %s from %s within %s", host, version, timeout)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if servedBy(ctx, client, s.c.HTTPURL) == version {
+			ok++
+			continue
+		}
+		ok = 0
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil
+}
+
+// servedBy returns the version that answered one request with 200, or "".
+func servedBy(ctx context.Context, client *http.Client, url string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
+	if err != nil {
+		return ""
+	}
+	req.Host = host
+	resp, err := client.Do(req)
+	if err != nil {
+		return ""
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return resp.Header.Get(traffic.VersionHeader)
+}
+
+// annotate merge-patches the primary's annotations; keys are short names
+// (without the ingress-canary.dev/ prefix), as a user writes them.
+func (s shop) annotate(ctx context.Context, keys map[string]string) error {
+	kv := map[string]string{}
+	for k, v := range keys {
+		kv[annotations.Prefix+k] = v
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
+	if err != nil {
+		return err
+	}
+	_, err = s.ingresses().Patch(ctx, ingressName, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// status reads the controller's status annotation on the primary.
+func (s shop) status(ctx context.Context) (weights.Status, error) {
+	ing, err := s.ingresses().Get(ctx, ingressName, metav1.GetOptions{})
+	if err != nil {
+		return weights.Status{}, err
+	}
+	return weights.ParseStatus(ing.Annotations[annotations.KeyStatus])
+}
+
+// backend names the Service the primary routes to.
+func (s shop) backend(ctx context.Context) (string, error) {
+	ing, err := s.ingresses().Get(ctx, ingressName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	return ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, nil
+}
+
+// canaryState says whether the controller's canary Ingress exists.
+func (s shop) canaryState(ctx context.Context) string {
+	name := controller.CanaryName(ingressName)
+	_, err := s.ingresses().Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return "canary Ingress " + name + " deleted"
+	case err != nil:
+		return "canary Ingress " + name + ": " + err.Error()
+	}
+	return "canary Ingress " + name + " still exists"
+}
+
+// eventSource is the component that records the controller's Events.
+// ingress-nginx records Events on the same Ingress ("Sync: Scheduled for
+// sync" on every change), which say nothing about the rollout.
+const eventSource = "ingress-canary"
+
+// events lists the controller's Events about the primary Ingress, oldest first.
+func (s shop) events(ctx context.Context) ([]corev1.Event, error) {
+	list, err := s.c.Client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Ingress,involvedObject.name=" + ingressName})
+	if err != nil {
+		return nil, err
+	}
+	mine := list.Items[:0]
+	for _, e := range list.Items {
+		if e.Source.Component == eventSource {
+			mine = append(mine, e)
+		}
+	}
+	// Timestamps have whole seconds. Within one, the resourceVersion orders
+	// the writes: etcd's revision grows with every write, and a repeated Event
+	// is an update of the old object, so its name and creation time are old.
+	sort.SliceStable(mine, func(i, j int) bool {
+		a, b := mine[i], mine[j]
+		if ta, tb := eventTime(a), eventTime(b); !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
+		return revision(a) < revision(b)
+	})
+	return mine, nil
+}
+
+// eventTime is when an Event last happened; recorders fill different fields.
+func eventTime(e corev1.Event) time.Time {
+	switch {
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	case !e.FirstTimestamp.IsZero():
+		return e.FirstTimestamp.Time
+	}
+	return e.CreationTimestamp.Time
+}
+
+// revision is an object's resourceVersion as a number; 0 if it is not one
+// (the API promises only an opaque string, but etcd's is a number).
+func revision(e corev1.Event) uint64 {
+	n, _ := strconv.ParseUint(e.ResourceVersion, 10, 64)
+	return n
+}
+
+// describeEvent renders an Event as "Type Reason: message", on one line.
+func describeEvent(e corev1.Event) string {
+	return e.Type + " " + e.Reason + ": " + strings.Join(strings.Fields(e.Message), " ")
+}
+
+func (s shop) ingresses() networkingclient.IngressInterface {
+	return s.c.Client.NetworkingV1().Ingresses(namespace)
+}
