@@ -24,14 +24,38 @@ type controllerProc struct {
 	bin     string
 	c       *cluster.Cluster
 	logPath string
+	// args are the flags; they name the kubeconfig, the Lease and the ports.
+	args []string
+	// probeAddr serves /readyz, which Start waits for.
+	probeAddr string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
+// newControllerProc is the suite's controller: admin credentials, its Lease in
+// kube-system, and the fixed metrics and probe ports.
 func newControllerProc(bin string, c *cluster.Cluster) *controllerProc {
-	return &controllerProc{bin: bin, c: c, logPath: filepath.Join(c.WorkDir(), "logs", "ingress-canary.log")}
+	return newControllerProcWith(bin, c, "ingress-canary", c.Kubeconfig, "kube-system", controllerMetricsAddr, controllerProbeAddr)
+}
+
+func newControllerProcWith(bin string, c *cluster.Cluster, name, kubeconfig, leaseNamespace, metricsAddr, probeAddr string) *controllerProc {
+	return &controllerProc{
+		bin: bin, c: c, logPath: filepath.Join(c.WorkDir(), "logs", name+".log"), probeAddr: probeAddr,
+		args: []string{
+			"--kubeconfig=" + kubeconfig,
+			"--prometheus-url=" + c.PrometheusURL,
+			"--metrics-bind-address=" + metricsAddr,
+			"--health-probe-bind-address=" + probeAddr,
+			"--leader-elect=true",
+			"--leader-election-namespace=" + leaseNamespace,
+			"--log-format=console",
+			"--log-level=info",
+			"--promotion-settle=2s",
+			"--workers=4",
+		},
+	}
 }
 
 // Start runs the controller and waits for /readyz.
@@ -43,18 +67,7 @@ func (p *controllerProc) Start() error {
 		return err
 	}
 	defer log.Close()
-	cmd := exec.Command(p.bin,
-		"--kubeconfig="+p.c.Kubeconfig,
-		"--prometheus-url="+p.c.PrometheusURL,
-		"--metrics-bind-address="+controllerMetricsAddr,
-		"--health-probe-bind-address="+controllerProbeAddr,
-		"--leader-elect=true",
-		"--leader-election-namespace=kube-system",
-		"--log-format=console",
-		"--log-level=info",
-		"--promotion-settle=2s",
-		"--workers=4",
-	)
+	cmd := exec.Command(p.bin, p.args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, and killed if the test binary dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -71,7 +84,7 @@ func (p *controllerProc) Start() error {
 			return fmt.Errorf("controller exited at start; log %s", p.logPath)
 		default:
 		}
-		if r, err := http.Get("http://" + controllerProbeAddr + "/readyz"); err == nil {
+		if r, err := http.Get("http://" + p.probeAddr + "/readyz"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == http.StatusOK {
 				return nil

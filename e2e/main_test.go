@@ -16,6 +16,8 @@ import (
 var suite struct {
 	cluster    *cluster.Cluster
 	controller *controllerProc
+	// bin holds the binaries under test: ingress-canary and kubectl-canary.
+	bin string
 }
 
 // TestMain re-executes the test binary inside a fresh sandbox (network, mount and
@@ -53,11 +55,13 @@ func startSuite() error {
 		return err
 	}
 	suite.cluster = c
-	bin := filepath.Join(c.WorkDir(), "bin", "ingress-canary")
-	if err := cluster.GoBuild(ctx, "./cmd/ingress-canary", bin, filepath.Join(c.WorkDir(), "gotmp")); err != nil {
-		return err
+	suite.bin = filepath.Join(c.WorkDir(), "bin")
+	for _, cmd := range []string{"ingress-canary", "kubectl-canary"} {
+		if err := cluster.GoBuild(ctx, "./cmd/"+cmd, filepath.Join(suite.bin, cmd), filepath.Join(c.WorkDir(), "gotmp")); err != nil {
+			return err
+		}
 	}
-	suite.controller = newControllerProc(bin, c)
+	suite.controller = newControllerProc(filepath.Join(suite.bin, "ingress-canary"), c)
 	if err := suite.controller.Start(); err != nil {
 		return err
 	}

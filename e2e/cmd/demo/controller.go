@@ -10,6 +10,9 @@ import (
 	"github.com/ingress-canary/ingress-canary/e2e/cluster"
 )
 
+// controllerPkg is the controller's main package.
+const controllerPkg = "./cmd/ingress-canary"
+
 // The controller's listen addresses inside the sandbox (its loopback is private).
 const (
 	controllerMetricsAddr = "127.0.0.1:18090"
@@ -21,7 +24,7 @@ const (
 // has Prometheus scrape its metrics.
 func startController(ctx context.Context, c *cluster.Cluster) (*cluster.Process, error) {
 	bin := filepath.Join(c.WorkDir(), "bin", "ingress-canary")
-	if err := cluster.GoBuild(ctx, "./cmd/ingress-canary", bin, filepath.Join(c.WorkDir(), "gotmp")); err != nil {
+	if err := cluster.GoBuild(ctx, controllerPkg, bin, filepath.Join(c.WorkDir(), "gotmp")); err != nil {
 		return nil, err
 	}
 	p, err := c.StartProcess("ingress-canary", nil, bin,

@@ -17,13 +17,6 @@ const (
 	afterWindow  = 3 * time.Second  // traffic shown after it
 )
 
-// drain is when a version that lost its traffic answered its last plain request.
-type drain struct {
-	version string
-	last    time.Time // zero: not since the rollout started
-	quiet   bool      // no request for drainQuiet before drainTimeout
-}
-
 // answers remembers when each version last answered a plain request, as seen
 // by polling the traffic generator's counts.
 type answers struct {
@@ -53,41 +46,41 @@ func (a *answers) last(version string) time.Time { return a.at[version] }
 // stops sending plain users to the version that lost: web-v1 after a
 // promotion, the canary after a rollback.
 func (d *demo) showOutcome(ctx context.Context, res *result) {
-	stable := res.from
-	if res.final.Phase == weights.PhaseSucceeded {
-		stable = res.to
-	}
 	if backend, err := d.shop.backend(ctx); err == nil {
-		say("Ingress %s now routes to %s; %s", ingressName, backend, d.shop.canaryState(ctx))
+		say("Ingress %s routes to %s; %s", ingressName, backend, d.shop.canaryState(ctx))
 	}
 	gone := res.to
-	if stable == res.to {
+	if res.final.Phase == weights.PhaseSucceeded {
 		gone = res.from
 	}
-	res.drain = d.waitDrained(ctx, res, versionOf(gone))
+	last, quiet := d.waitDrained(ctx, res.answers, versionOf(gone))
 	switch {
-	case !res.drain.quiet:
+	case !quiet:
 		say("%s still got plain requests %s after the end", gone, drainTimeout)
-	case res.drain.last.IsZero():
+	case last.IsZero():
 		say("%s got no plain request since the rollout started", gone)
+	case last.After(res.ended):
+		say("the last plain request reached %s %s the status said %s (nginx syncs at most every ~3.3 s)",
+			gone, beforeOrAfter(last.Sub(res.ended)), res.final.Phase)
 	default:
-		say("nginx sent the last plain request to %s %s the controller wrote %s",
-			gone, beforeOrAfter(res.drain.last.Sub(res.ended)), res.final.Phase)
+		say("the last plain request reached %s %s the status said %s",
+			gone, beforeOrAfter(last.Sub(res.ended)), res.final.Phase)
 	}
 }
 
 // waitDrained waits until version has answered no plain request for
-// drainQuiet, bounded by drainTimeout.
-func (d *demo) waitDrained(ctx context.Context, res *result, version string) drain {
+// drainQuiet, bounded by drainTimeout. It returns when version last
+// answered (zero: not since the rollout started) and whether it went quiet.
+func (d *demo) waitDrained(ctx context.Context, seen *answers, version string) (last time.Time, quiet bool) {
 	deadline := time.Now().Add(drainTimeout)
 	for {
-		res.answers.update(d.plain.snapshot())
-		last := res.answers.last(version)
+		seen.update(d.plain.snapshot())
+		last = seen.last(version)
 		if time.Since(last) >= drainQuiet {
-			return drain{version: version, last: last, quiet: true}
+			return last, true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return drain{version: version, last: last}
+			return last, false
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -103,7 +96,7 @@ func beforeOrAfter(d time.Duration) string {
 
 // measureAfter shows the traffic of a short window once nginx has applied
 // the end: everyone on the stable version, and no error.
-func (d *demo) measureAfter(ctx context.Context, res *result) tally {
+func (d *demo) measureAfter(ctx context.Context) tally {
 	before := d.tally(ctx)
 	select {
 	case <-ctx.Done():

@@ -12,21 +12,37 @@ import (
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// pluginTimeout bounds one kubectl-canary command.
-const pluginTimeout = 15 * time.Second
+const (
+	// pluginPkg is the kubectl plugin's main package.
+	pluginPkg = "./cmd/kubectl-canary"
+	// pluginTimeout bounds one kubectl-canary command.
+	pluginTimeout = 15 * time.Second
+)
 
 // buildPlugin builds the kubectl plugin (cmd/kubectl-canary) into the work
 // dir and returns its path, or "" with a note when it does not build: the
 // demo shows the controller, and the plugin is only a view of it.
 func buildPlugin(ctx context.Context, c *cluster.Cluster) string {
 	bin := filepath.Join(c.WorkDir(), "bin", "kubectl-canary")
-	if err := cluster.GoBuild(ctx, "./cmd/kubectl-canary", bin, filepath.Join(c.WorkDir(), "gotmp")); err != nil {
-		first, _, _ := strings.Cut(err.Error(), "\n")
-		say("note: the kubectl plugin (./cmd/kubectl-canary) did not build, so the demo shows no `kubectl canary` output (%s)", first)
+	if err := cluster.GoBuild(ctx, pluginPkg, bin, filepath.Join(c.WorkDir(), "gotmp")); err != nil {
+		say("note: the kubectl plugin (%s) did not build, so the demo shows no `kubectl canary` output:\n       %s",
+			pluginPkg, firstCompilerError(err))
 		return ""
 	}
 	say("kubectl plugin built: %s", bin)
 	return bin
+}
+
+// firstCompilerError picks the first line of go build's output that says
+// what is wrong (its "# package" headers do not), else the error's first line.
+func firstCompilerError(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	for _, line := range lines[1:] {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			return line
+		}
+	}
+	return lines[0]
 }
 
 // maybeShowPluginStatus shows `kubectl canary status` once, a few seconds

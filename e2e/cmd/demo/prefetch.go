@@ -10,7 +10,7 @@ import (
 
 // builtInSandbox are the packages the demo builds inside the sandbox with
 // cluster.GoBuild (the controller, and the kubectl plugin when it builds).
-var builtInSandbox = []string{"./cmd/ingress-canary", "./cmd/kubectl-canary"}
+var builtInSandbox = []string{controllerPkg, pluginPkg}
 
 // prefetchModules makes sure the Go modules those packages import are in the
 // module cache. It runs on the host, before the sandbox, because inside there

@@ -24,7 +24,6 @@ type result struct {
 	during         tally                          // from the annotation until nginx applied the end
 	after          tally                          // a short window after that
 	answers        *answers                       // when each version last answered a plain request
-	drain          drain                          // when the version that lost its traffic was last seen
 	pluginShown    bool                           // `kubectl canary status` was shown
 }
 

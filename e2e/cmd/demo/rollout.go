@@ -95,7 +95,7 @@ func (d *demo) drive(ctx context.Context, r rollout) result {
 	d.waitEndEvent(ctx, &res, view)
 	d.showOutcome(ctx, &res)
 	res.during = d.tally(ctx).sub(before)
-	res.after = d.measureAfter(ctx, &res)
+	res.after = d.measureAfter(ctx)
 	return res
 }
 

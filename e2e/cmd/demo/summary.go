@@ -74,15 +74,10 @@ func lastStepWeight(r result) string {
 }
 
 // stepsLine lists the weights the rollout went through and the analyses'
-// verdicts, counted from the Events.
+// verdicts seen in its status.
 func stepsLine(r result) string {
 	var b strings.Builder
-	for i, w := range r.stepWeights {
-		if i > 0 {
-			b.WriteString(" -> ")
-		}
-		b.WriteString(w + "%")
-	}
+	b.WriteString(weightsTaken(r))
 	switch r.final.Phase {
 	case weights.PhaseSucceeded:
 		b.WriteString(" -> promoted")
@@ -91,6 +86,11 @@ func stepsLine(r result) string {
 	}
 	fmt.Fprintf(&b, " (%d of %d steps); analyses: %s", len(r.stepWeights), r.final.Steps, verdictsLine(r))
 	return b.String()
+}
+
+// weightsTaken renders the steps' weights, e.g. "10% -> 25%".
+func weightsTaken(r result) string {
+	return strings.Join(r.stepWeights, "% -> ") + "%"
 }
 
 // verdictsLine counts the analyses by outcome, e.g. "1 NoData, 3 Pass".
@@ -148,8 +148,12 @@ func errorsLine(r result) string {
 	line := fmt.Sprintf("plain users: %d of %d", p.NonSuccess, p.Total)
 	canary, stable := r.during.backends[versionOf(r.to)], r.during.backends[versionOf(r.from)]
 	if p.NonSuccess > 0 && r.during.backends != nil && stable.Errors == 0 && int64(p.NonSuccess) <= canary.Errors {
-		line += fmt.Sprintf(", all from %s while it had its %s%% share (%s answered none)",
-			r.to, lastStepWeight(r), r.from)
+		steps := "step"
+		if len(r.stepWeights) > 1 {
+			steps = "steps"
+		}
+		line += fmt.Sprintf(", all from %s during its %s %s (%s returned no error)",
+			r.to, weightsTaken(r), steps, r.from)
 	}
 	after := "the promotion"
 	if r.final.Phase != weights.PhaseSucceeded {
