@@ -71,4 +71,3 @@ func (a *app) sibling(name string) *app {
 	b.waitServing(a.version(1))
 	return b
 }
-
