@@ -68,11 +68,19 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 	if !due && (c.opts.AnalysisTick <= 0 || since.IsZero() || in.Now.Sub(since) < c.opts.AnalysisTick) {
 		return
 	}
+	th := thresholds(in.Spec)
+	if !due {
+		// Looking every tick is many looks at one window: each must be far more
+		// sure, or healthy canaries would be rolled back by chance (measured with
+		// bench/decisions: 99 % per look raised false rollbacks from 1.5 % to 7.2 %
+		// at 200 rps; 99.99 % left them unchanged).
+		th.Confidence = interimConfidence
+	}
 	v := c.analyzer.Analyze(ctx, analysis.Target{
 		Namespace: primary.Namespace, Ingress: primary.Name,
 		CanaryUpstream: upstreamName(primary.Namespace, in.Spec.CanaryService, w.canaryPort),
 		Since:          since, Until: in.Now,
-	}, thresholds(in.Spec))
+	}, th)
 	if !due {
 		in.Interim = &v
 		if v.Outcome == analysis.Fail {
@@ -88,6 +96,9 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
 }
+
+// interimConfidence is the confidence a regression needs before its window is due.
+const interimConfidence = 0.9999
 
 // nextLook is the decision's requeue, shortened to the analysis tick while a
 // window is open.

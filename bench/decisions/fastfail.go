@@ -2,14 +2,13 @@ package main
 
 import (
 	"math"
-	"time"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // FastFail is a sketch of the later "fast fail" part, simulated as a
-// separate, clearly labelled rule: between the regular checks, every Every,
-// a Wald sequential probability ratio test looks at the window so far and
+// separate, clearly labelled rule: between the regular checks, at every
+// Slice, a Wald sequential probability ratio test looks at the window so far and
 // fails the canary at once when the evidence crosses its boundary. The regular
 // window verdict (analysis.Judge) is unchanged.
 //
@@ -23,8 +22,10 @@ import (
 // tests every few seconds would not be. Plugging in an estimate of stable's
 // rate makes the bound approximate; the upper bound errs on the safe side.
 type FastFail struct {
-	Every time.Duration
+	// Ratio is H1's canary rate as a multiple of H0's.
 	Ratio float64
+	// Alpha bounds the probability of ever failing a canary that is no worse
+	// than stable, over one window.
 	Alpha float64
 	// StableAlpha sets the one-sided upper bound used for stable's rate.
 	StableAlpha float64

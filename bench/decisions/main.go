@@ -42,7 +42,9 @@ var (
 )
 
 // Rules returns the rules compared: ours with the defaults, Flagger's rule at
-// thresholds 1 and 5, and ours with other settings.
+// thresholds 1 and 5, ours with other settings, and ours with checks every
+// 5 s between the regular ones (the controller's interim Judge, and an SPRT
+// sketch of fast fail).
 func Rules() []Rule {
 	defaults := map[string]string{} // every key at its DESIGN.md default
 	with := func(kv ...string) map[string]string {
@@ -62,10 +64,12 @@ func Rules() []Rule {
 		{Name: "ours, 95%", Annotations: defaults, Judge: analysis.Judge, Confidence: 0.95},
 		{Name: "ours, interval 2m, no-data-limit 30", Annotations: with("interval", "2m", "no-data-limit", "30"), Judge: analysis.Judge},
 		{Name: "ours, min-requests 100", Annotations: with("min-requests", "100"), Judge: analysis.Judge},
-		{Name: "ours + fast fail (sketch: SPRT every 10s, H1 3x stable, alpha 0.1%)", Annotations: defaults, Judge: analysis.Judge,
-			FastFail: &FastFail{Every: 10 * time.Second, Ratio: 3, Alpha: 0.001, StableAlpha: 0.05}},
-		{Name: "ours + interim Judge every 5s (the controller's --analysis-tick)", Annotations: defaults, Judge: analysis.Judge,
-			InterimEvery: 5 * time.Second},
+		{Name: "ours + interim Judge every 5s at 99% (the controller's --analysis-tick as written)", Annotations: defaults, Judge: analysis.Judge,
+			Interim: true},
+		{Name: "ours + interim Judge every 5s at 99.99%", Annotations: defaults, Judge: analysis.Judge,
+			Interim: true, InterimConfidence: 0.9999},
+		{Name: "ours + fast fail (sketch: SPRT every 5s, H1 3x stable, alpha 0.1%)", Annotations: defaults, Judge: analysis.Judge,
+			FastFail: &FastFail{Ratio: 3, Alpha: 0.001, StableAlpha: 0.05}},
 	}
 }
 
@@ -170,7 +174,7 @@ func WriteReport(w io.Writer, results []Summary, runs int, seed uint64) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Columns: *false rollbacks* are healthy canaries rolled back (in brackets: how many of those by no-data-limit, i.e. held too long rather than failed); "+
-		"*median time to detect* is over the rolled-back runs (in brackets: how many of those by no-data-limit); *missed* are bad canaries promoted (in brackets: rollouts still running after 100000 checks, none expected); "+
+		"*median time to detect* is over the rolled-back runs (in brackets: how many of those by no-data-limit); *missed* are bad canaries promoted (in brackets: rollouts still running after 100000 slices of 5 s, none expected); "+
 		"times are medians from the start of the rollout, in minutes of the fake clock; "+
 		"*excess 5xx served* is the mean, per rollout, of canary 5xx beyond what the stable ratio would have given the same requests, counted until the rollback or the promotion (a promoted regression goes on serving them at 100 %).")
 }

@@ -26,21 +26,24 @@ type Rule struct {
 	Judge       JudgeFunc
 	// Confidence is passed to Judge in Thresholds; 0 is analysis's default.
 	Confidence float64
-	// FastFail, when set, adds a sequential check between the regular ones.
+	// FastFail, when set, adds a sequential check at every Slice between the
+	// regular ones, handed to weights.Decide as Input.Interim.
 	FastFail *FastFail
-	// InterimEvery, when set, also runs Judge on the open window at this
-	// cadence and hands the verdict to weights.Decide as Input.Interim (which
-	// acts on a Fail only), the way the controller's --analysis-tick does.
-	InterimEvery time.Duration
+	// Interim, when set, also runs Judge on the open window at every Slice and
+	// hands the verdict to weights.Decide as Input.Interim (which acts on a
+	// Fail only), the way the controller's --analysis-tick (5s) does.
+	Interim bool
+	// InterimConfidence is the Thresholds.Confidence of the interim checks;
+	// 0 means the same as the due ones.
+	InterimConfidence float64
 }
 
-// tick is how often rule looks at an open window; 0 means only when due.
-func (r Rule) tick() time.Duration {
-	if r.FastFail != nil {
-		return r.FastFail.Every
-	}
-	return r.InterimEvery
-}
+// Slice is the step of the fake clock: traffic is drawn in 5 s slices for
+// every rule (the sum of Poisson draws is a Poisson draw, so the slicing
+// changes nothing in distribution), which gives every rule the same traffic
+// per scenario and lets the interim rules look at the window every 5 s, the
+// controller's default --analysis-tick.
+const Slice = 5 * time.Second
 
 // Scenario is one kind of canary under one traffic level.
 type Scenario struct {
@@ -67,36 +70,33 @@ type Outcome struct {
 	ExcessErrors float64
 }
 
-// maxChecks stops a rollout that never ends; no setting simulated comes near
-// it (a fast-fail rule checks every 10 s, 6 times per interval).
-const maxChecks = 100000
+// maxSlices stops a rollout that never ends; no setting simulated comes near
+// it (100000 slices of 5 s are almost six days).
+const maxSlices = 100000
 
 // Simulate runs one rollout of scenario under rule, drawing traffic from rng.
-// Time is a fake clock: the loop jumps from one due check to the next, and
-// each interval's requests are drawn as Poisson arrivals (so the canary and
-// stable counts, and the errors among them, are independent Poisson draws).
+// Time is a fake clock advancing in Slices; each slice's requests are drawn
+// as Poisson arrivals (so the canary and stable counts, and the errors among
+// them, are independent Poisson draws) and added to the open window, which
+// the rule looks at when weights.AnalysisDue says so, and, for the interim
+// rules, at every slice before that.
 func Simulate(rule Rule, spec *annotations.Spec, sc Scenario, rng *rand.Rand) Outcome {
 	th := thresholds(spec, rule.Confidence)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	in := weights.Input{Spec: spec, StableService: "web-v1", CanaryReady: true, Now: t0}
-	status := weights.Decide(weights.DefaultConfig, in).Status
+	status := weights.Decide(weights.DefaultConfig, weights.Input{Spec: spec, StableService: "web-v1", CanaryReady: true, Now: t0}).Status
 	var out Outcome
 	var window analysis.Measurement // accumulated since the window's start
 	var windowStart time.Time
 	now := t0
-	for range maxChecks {
+	for range maxSlices {
 		if status.Phase != weights.PhaseProgressing || status.NextCheck == nil {
 			break
 		}
-		next := *status.NextCheck
 		if !status.StepStarted.Equal(windowStart) {
 			// A new step, or a new window after a tolerated failure: count afresh.
 			window, windowStart = analysis.Measurement{}, *status.StepStarted
 		}
-		until := next
-		if tick := rule.tick(); tick > 0 {
-			until = minTime(now.Add(tick), next)
-		}
+		until := minTime(now.Add(Slice), *status.NextCheck)
 		slice := drawSlice(rng, sc, shareOf(status), until.Sub(now))
 		add(&window.Canary, slice.Canary)
 		add(&window.Stable, slice.Stable)
@@ -106,23 +106,8 @@ func Simulate(rule Rule, spec *annotations.Spec, sc Scenario, rng *rand.Rand) Ou
 		now = until
 
 		in := weights.Input{Spec: spec, StableService: "web-v1", Status: status, CanaryReady: true, Now: now}
-		switch _, due := weights.AnalysisDue(status, now); {
-		case due:
-			v := rule.Judge(rated(window), th)
-			in.Verdict = &v
-		case rule.FastFail != nil:
-			if !rule.FastFail.Crossed(window, th) {
-				continue
-			}
-			v := fastFailVerdict(rated(window))
-			in.Interim = &v
-		case rule.InterimEvery > 0:
-			v := rule.Judge(rated(window), th)
-			if v.Outcome != analysis.Fail {
-				continue // Decide ignores anything else in Interim
-			}
-			in.Interim = &v
-		default:
+		_, due := weights.AnalysisDue(status, now)
+		if !rule.look(&in, rated(window), th, due) {
 			continue
 		}
 		status = weights.Decide(weights.DefaultConfig, in).Status
@@ -136,6 +121,32 @@ func Simulate(rule Rule, spec *annotations.Spec, sc Scenario, rng *rand.Rand) Ou
 		out.NoDataRollback = strings.Contains(status.Message, "no verdict for")
 	}
 	return out
+}
+
+// look puts the rule's verdict on window into in: the due verdict when due,
+// else an interim Fail when the rule has interim looks and they fail. It
+// reports whether there is anything for weights.Decide to act on.
+func (r Rule) look(in *weights.Input, window analysis.Measurement, th analysis.Thresholds, due bool) bool {
+	switch {
+	case due:
+		v := r.Judge(window, th)
+		in.Verdict = &v
+	case r.FastFail != nil && r.FastFail.Crossed(window, th):
+		v := fastFailVerdict(window)
+		in.Interim = &v
+	case r.Interim:
+		if r.InterimConfidence > 0 {
+			th.Confidence = r.InterimConfidence
+		}
+		v := r.Judge(window, th)
+		if v.Outcome != analysis.Fail {
+			return false // Decide acts on an interim Fail only
+		}
+		in.Interim = &v
+	default:
+		return false
+	}
+	return true
 }
 
 func minTime(a, b time.Time) time.Time {

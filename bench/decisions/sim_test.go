@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,7 +133,7 @@ func TestUpdateDoc(t *testing.T) {
 
 func TestFastFailCrossed(t *testing.T) {
 	th := analysis.Thresholds{MaxErrorRate: 0.01, MinRequests: 50}
-	ff := FastFail{Every: 10 * time.Second, Ratio: 3, Alpha: 0.001, StableAlpha: 0.05}
+	ff := FastFail{Ratio: 3, Alpha: 0.001, StableAlpha: 0.05}
 	stable := analysis.Side{Requests: 100000, Errors: 500} // 0.5 %, upper bound ≈ 0.54 %
 	tests := []struct {
 		name           string

@@ -57,7 +57,7 @@ func (v *liveView) print(st weights.Status, plain, tester traffic.Counts) {
 	dp, dt := plain.Sub(v.plain), tester.Sub(v.tester)
 	v.plain, v.tester = plain, tester
 	fmt.Printf("   "+statusColumns+" | %s | "+measuredColumns+"\n",
-		elapsed(v.started), st.Phase, stepOf(st), st.Weight+"%",
+		elapsed(v.started), st.Phase, stepOf(st), weightOf(st),
 		analysisColumns(st.LastAnalysis),
 		strconv.Itoa(dp.Responses()), percent(dp.Share(v.canary), dp.Responses()), strconv.Itoa(dp.NonSuccess),
 		fmt.Sprintf("%d of %d", dt.ByVersion[v.canary], dt.Responses()))
@@ -67,6 +67,13 @@ func (v *liveView) print(st weights.Status, plain, tester traffic.Counts) {
 // progress lines so that the two read as one story.
 func (v *liveView) printEvent(event string) {
 	fmt.Printf("   %7s  > %s\n", elapsed(v.started), event)
+}
+
+func weightOf(st weights.Status) string {
+	if st.Weight == "" {
+		return "-"
+	}
+	return st.Weight + "%"
 }
 
 func stepOf(st weights.Status) string {

@@ -43,7 +43,7 @@ func setUp(ctx context.Context) (*demo, error) {
 	d := &demo{c: c, shop: shop{c: c}}
 	d.events = newEventFeed(d.shop)
 
-	section("Starting the controller (go build ./cmd/ingress-canary)")
+	section("Starting the controller (go build %s)", controllerPkg)
 	buildCtx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	t := time.Now()
