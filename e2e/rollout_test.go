@@ -39,9 +39,9 @@ func measureStep(a *app, g *traffic.Generator, step int, canaryVersion string) (
 
 // (a) A healthy canary walks every step with the split nginx really applies
 // matching the weight, then promotes, and no request fails on the way. Testers
-// with the header reach the canary at every step.
+// with the header reach the canary at every step. Sequential: other tests' new
+// hosts make nginx reload, and this test counts every failed request.
 func TestHealthyRolloutPromotes(t *testing.T) {
-	t.Parallel()
 	a := newApp(t, "healthy", 2)
 	plain, stopPlain := a.traffic(100, nil)
 	a.start(map[string]string{
@@ -58,9 +58,18 @@ func TestHealthyRolloutPromotes(t *testing.T) {
 			testers, stopTesters = a.traffic(10, http.Header{"X-Canary": {"always"}})
 		}
 	}
-	st := a.waitPhase(90*time.Second, weights.PhaseSucceeded)
+	var failures []string
+	lastBad := plain.Snapshot().NonSuccess
+	st := a.waitStatus(90*time.Second, "phase Succeeded", func(s weights.Status) bool {
+		if bad := plain.Snapshot().NonSuccess; bad > lastBad {
+			failures = append(failures, fmt.Sprintf("%d failed during %s/%s", bad-lastBad, s.Phase, s.Stage))
+			lastBad = bad
+		}
+		return s.Phase == weights.PhaseSucceeded
+	})
 	time.Sleep(2 * time.Second) // traffic after the canary Ingress is gone
 	final, testerFinal := stopPlain(), stopTesters()
+	assert.Empty(t, failures, "failed requests, by the phase they were seen in")
 
 	assert.Equal(t, "web-v2", a.primary().Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name)
 	_, exists := a.canary()

@@ -9,7 +9,7 @@
 // summary, tears everything down and exits 0 only if rollout 1 was promoted
 // and rollout 2 rolled back. Like the e2e tests it runs inside its own
 // sandbox (network, mount and PID namespaces), so it needs root and touches
-// nothing on the host; it takes about two minutes with warm caches.
+// nothing on the host; it takes about a minute with warm caches.
 package main
 
 import (

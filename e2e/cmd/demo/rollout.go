@@ -40,7 +40,7 @@ func plannedRollouts() []rollout {
 		name: "Rollout 1", from: "web-v1", to: "web-v2", about: "a healthy release",
 		keys: map[string]string{
 			"canary-service": "web-v2", "steps": "10,25,50", "interval": "8s",
-			"min-requests": "20", "header": testerHead,
+			"min-requests": "20", "header": testerHeader,
 		},
 		expected: "weight 10% -> 25% -> 50%, each step judged on Prometheus' figures for its 8 s window, then promotion",
 		note:     "nginx applies a change 1 to 4 s after it is written (it syncs at most every ~3.3 s), so the measured split trails the weight",

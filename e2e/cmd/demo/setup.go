@@ -69,11 +69,11 @@ func (d *demo) startTraffic() (err error) {
 	if d.plain, err = startStream(d.c, plainRPS, nil); err != nil {
 		return err
 	}
-	if d.testers, err = startStream(d.c, testerRPS, http.Header{testerHead: {"always"}}); err != nil {
+	if d.testers, err = startStream(d.c, testerRPS, http.Header{testerHeader: {"always"}}); err != nil {
 		return err
 	}
 	say("traffic through nginx: %d req/s of plain users, %d req/s of testers who send '%s: always'",
-		plainRPS, testerRPS, testerHead)
+		plainRPS, testerRPS, testerHeader)
 	return nil
 }
 

@@ -5,12 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -171,62 +167,6 @@ func (s shop) canaryState(ctx context.Context) string {
 		return "canary Ingress " + name + ": " + err.Error()
 	}
 	return "canary Ingress " + name + " still exists"
-}
-
-// eventSource is the component that records the controller's Events.
-// ingress-nginx records Events on the same Ingress ("Sync: Scheduled for
-// sync" on every change), which say nothing about the rollout.
-const eventSource = "ingress-canary"
-
-// events lists the controller's Events about the primary Ingress, oldest first.
-func (s shop) events(ctx context.Context) ([]corev1.Event, error) {
-	list, err := s.c.Client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: "involvedObject.kind=Ingress,involvedObject.name=" + ingressName})
-	if err != nil {
-		return nil, err
-	}
-	mine := list.Items[:0]
-	for _, e := range list.Items {
-		if e.Source.Component == eventSource {
-			mine = append(mine, e)
-		}
-	}
-	// Timestamps have whole seconds. Within one, the resourceVersion orders
-	// the writes: etcd's revision grows with every write, and a repeated Event
-	// is an update of the old object, so its name and creation time are old.
-	sort.SliceStable(mine, func(i, j int) bool {
-		a, b := mine[i], mine[j]
-		if ta, tb := eventTime(a), eventTime(b); !ta.Equal(tb) {
-			return ta.Before(tb)
-		}
-		return revision(a) < revision(b)
-	})
-	return mine, nil
-}
-
-// eventTime is when an Event last happened; recorders fill different fields.
-func eventTime(e corev1.Event) time.Time {
-	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	case !e.FirstTimestamp.IsZero():
-		return e.FirstTimestamp.Time
-	}
-	return e.CreationTimestamp.Time
-}
-
-// revision is an object's resourceVersion as a number; 0 if it is not one
-// (the API promises only an opaque string, but etcd's is a number).
-func revision(e corev1.Event) uint64 {
-	n, _ := strconv.ParseUint(e.ResourceVersion, 10, 64)
-	return n
-}
-
-// describeEvent renders an Event as "Type Reason: message", on one line.
-func describeEvent(e corev1.Event) string {
-	return e.Type + " " + e.Reason + ": " + strings.Join(strings.Fields(e.Message), " ")
 }
 
 func (s shop) ingresses() networkingclient.IngressInterface {

@@ -14,9 +14,9 @@ import (
 const (
 	// 80 req/s gives the canary about 8 req/s at 10 %: enough for min-requests
 	// even though nginx takes up to 4 s of the 8 s window to apply the weight.
-	plainRPS   = 80
-	testerRPS  = 2
-	testerHead = "X-Canary"
+	plainRPS     = 80
+	testerRPS    = 2
+	testerHeader = "X-Canary"
 	// streamLimit bounds each stream in time; the demo ends long before.
 	streamLimit = demoTimeout
 )
