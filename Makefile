@@ -31,7 +31,10 @@ vet:
 unit:
 	$(GO) test -count=1 -race $(UNIT_PKGS)
 
+# The e2e programs build the controller inside the sandbox, which has no network:
+# every module must be in the module cache first.
 setup:
+	$(GO) mod download
 	bash e2e/setup/setup.sh
 
 e2e: setup

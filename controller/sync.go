@@ -89,12 +89,21 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		return
 	}
 	weight, _ := annotations.ParsePercent(in.Status.Weight)
-	v = analysis.VerifySplit(v, weight.Ratio())
+	v = analysis.VerifySplit(v, previousWeight(in.Spec, in.Status).Ratio(), weight.Ratio(), in.Now.Sub(since))
 	in.Verdict = &v
 	c.metrics.analyses.WithLabelValues(primary.Namespace, primary.Name, string(v.Outcome)).Inc()
 	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
 		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
+}
+
+// previousWeight is the weight before the current step: 0 on the first.
+func previousWeight(spec *annotations.Spec, st weights.Status) annotations.Weight {
+	plan := spec.Plan()
+	if st.Step < 2 || st.Step-2 >= len(plan) {
+		return 0
+	}
+	return plan[st.Step-2]
 }
 
 // interimConfidence is the confidence a regression needs before its window is due.

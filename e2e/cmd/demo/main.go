@@ -62,25 +62,28 @@ func run() int {
 		}
 		fmt.Printf("\ndemo: set-up failed: %v\n", err)
 		if d != nil {
-			d.tearDown(t0, false)
+			d.tearDown(t0, "FAILED")
 		}
 		return 1
 	}
 	results := d.runRollouts(ctx)
 	d.printSummary(results)
 	ok := rolloutsAsExpected(results)
+	verdict := "done"
 	switch {
 	case ok:
 		fmt.Println("\n   As expected: the healthy release was promoted, the failing one rolled back by itself.")
 	case ctx.Err() != nil:
-		fmt.Printf("\n   Stopped: %s.\n", stopReason(ctx))
+		verdict = stopReason(ctx)
+		fmt.Printf("\n   Stopped: %s.\n", verdict)
 	default:
+		verdict = "FAILED"
 		fmt.Println("\n   NOT as expected: see the results above, and the controller's log.")
 	}
 	if ctx.Err() == nil {
 		d.showPluginList(ctx)
 	}
-	d.tearDown(t0, ok)
+	d.tearDown(t0, verdict)
 	if !ok {
 		return 1
 	}

@@ -22,15 +22,34 @@ func say(format string, args ...any) {
 
 // liveView prints a rollout's progress lines: the controller's status (from
 // the Ingress's status annotation) beside the split nginx really applied,
-// measured by the traffic generators since the previous line.
+// measured by the traffic generators over the last measureWindow.
 type liveView struct {
-	started       time.Time
-	canary        string // the canary's testapp version, e.g. "v2"
+	started time.Time
+	canary  string   // the canary's testapp version, e.g. "v2"
+	samples []sample // the generators' counts, oldest first, spanning measureWindow
+}
+
+// measureWindow is how far back a progress line's measured split looks.
+const measureWindow = 2 * time.Second
+
+// sample is the traffic generators' counts at one moment.
+type sample struct {
+	at            time.Time
 	plain, tester traffic.Counts
 }
 
 func newLiveView(started time.Time, canary string, plain, tester traffic.Counts) *liveView {
-	return &liveView{started: started, canary: canary, plain: plain, tester: tester}
+	return &liveView{started: started, canary: canary, samples: []sample{{started, plain, tester}}}
+}
+
+// sample records the counts now, keeping just enough older samples that the
+// first is at least measureWindow old.
+func (v *liveView) sample(plain, tester traffic.Counts) {
+	now := time.Now()
+	v.samples = append(v.samples, sample{now, plain, tester})
+	for len(v.samples) > 2 && now.Sub(v.samples[1].at) >= measureWindow {
+		v.samples = v.samples[1:]
+	}
 }
 
 // Column layout of the progress lines. The analysis figures change only when
@@ -45,17 +64,18 @@ const (
 // printHeader names the columns.
 func (v *liveView) printHeader() {
 	fmt.Printf("   "+statusColumns+" | %-*s | %s\n", "", "", "", "",
-		analysisWidth, "last analysis (from Prometheus)", "measured by the demo since the previous line")
+		analysisWidth, "last analysis (from Prometheus)", fmt.Sprintf("measured by the demo over the last %s", measureWindow))
 	fmt.Printf("   "+statusColumns+" | "+analysisLayout+" | "+measuredColumns+"\n",
 		"time", "phase", "step", "weight",
 		"canary req", "5xx", "p99", "stable req", "5xx", "p99",
 		"plain", "to "+v.canary, "non-2xx", "testers to "+v.canary)
 }
 
-// print writes one progress line for st, with the traffic since the last line.
-func (v *liveView) print(st weights.Status, plain, tester traffic.Counts) {
-	dp, dt := plain.Sub(v.plain), tester.Sub(v.tester)
-	v.plain, v.tester = plain, tester
+// print writes one progress line for st, with the traffic of the last
+// measureWindow (up to the last sample).
+func (v *liveView) print(st weights.Status) {
+	first, last := v.samples[0], v.samples[len(v.samples)-1]
+	dp, dt := last.plain.Sub(first.plain), last.tester.Sub(first.tester)
 	fmt.Printf("   "+statusColumns+" | %s | "+measuredColumns+"\n",
 		elapsed(v.started), st.Phase, stepOf(st), weightOf(st),
 		analysisColumns(st.LastAnalysis),

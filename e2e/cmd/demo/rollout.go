@@ -125,7 +125,9 @@ func (d *demo) watch(parent context.Context, res *result, view *liveView) (weigh
 		if s, err := d.shop.status(ctx); err == nil {
 			st = s
 		}
-		res.answers.update(d.plain.snapshot())
+		plain := d.plain.snapshot()
+		res.answers.update(plain)
+		view.sample(plain, d.testers.snapshot())
 		d.printEvents(ctx, res, view)
 		// Until the controller has taken up the annotation, the status is the
 		// previous rollout's (or none): nothing to show yet.
@@ -133,14 +135,14 @@ func (d *demo) watch(parent context.Context, res *result, view *liveView) (weigh
 		if current {
 			res.note(st)
 			if ended(st) {
-				view.print(st, d.plain.snapshot(), d.testers.snapshot())
+				view.print(st)
 				return st, nil
 			}
 			d.maybeShowPluginStatus(ctx, res, st, view)
 		}
 		if !time.Now().Before(nextLine) {
 			if current {
-				view.print(st, d.plain.snapshot(), d.testers.snapshot())
+				view.print(st)
 			}
 			nextLine = nextLine.Add(lineEvery)
 		}

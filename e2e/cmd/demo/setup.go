@@ -77,9 +77,10 @@ func (d *demo) startTraffic() (err error) {
 	return nil
 }
 
-// tearDown stops the traffic and every process (the controller first), and
-// says where the logs are: they stay in the work dir.
-func (d *demo) tearDown(t0 time.Time, ok bool) {
+// tearDown stops the traffic and every process (the controller first), says
+// where the logs are (they stay in the work dir), and ends with the verdict
+// and the demo's total time.
+func (d *demo) tearDown(t0 time.Time, verdict string) {
 	section("Tearing down")
 	d.testers.stop()
 	d.plain.stop()
@@ -88,10 +89,6 @@ func (d *demo) tearDown(t0 time.Time, ok bool) {
 	}
 	// Every component logs to <name>.log there (see Cluster.Logs).
 	say("logs: %s/ (the controller's: %s)", filepath.Join(d.c.WorkDir(), "logs"), filepath.Base(d.controllerLog()))
-	verdict := "done"
-	if !ok {
-		verdict = "FAILED"
-	}
 	fmt.Printf("\ndemo: %s in %s\n", verdict, time.Since(t0).Round(100*time.Millisecond))
 }
 
