@@ -75,11 +75,7 @@ Examples:
 }
 
 func (a *app) start(ctx context.Context, g globalOptions, name string, changes map[string]string, dryRun bool) error {
-	client, namespace, err := a.connect(g)
-	if err != nil {
-		return err
-	}
-	ing, err := getIngress(ctx, client, namespace, name)
+	client, namespace, ing, err := a.connectAndGet(ctx, g, name)
 	if err != nil {
 		return err
 	}
@@ -161,11 +157,7 @@ Example:
 }
 
 func (a *app) signal(ctx context.Context, g globalOptions, verb, name string) error {
-	client, namespace, err := a.connect(g)
-	if err != nil {
-		return err
-	}
-	ing, err := getIngress(ctx, client, namespace, name)
+	client, namespace, ing, err := a.connectAndGet(ctx, g, name)
 	if err != nil {
 		return err
 	}
@@ -218,6 +210,16 @@ func commandIgnored(verb string, st weights.Status) string {
 		phase = "<none>"
 	}
 	return fmt.Sprintf("%s does not apply in phase %s", verb, phase)
+}
+
+// connectAndGet connects as the global flags say and reads the named Ingress.
+func (a *app) connectAndGet(ctx context.Context, g globalOptions, name string) (kubernetes.Interface, string, *networkingv1.Ingress, error) {
+	client, namespace, err := a.connect(g)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ing, err := getIngress(ctx, client, namespace, name)
+	return client, namespace, ing, err
 }
 
 func getIngress(ctx context.Context, client kubernetes.Interface, namespace, name string) (*networkingv1.Ingress, error) {

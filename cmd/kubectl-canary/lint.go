@@ -58,11 +58,7 @@ type lintResult struct {
 }
 
 func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass string) error {
-	client, namespace, err := a.connect(g)
-	if err != nil {
-		return err
-	}
-	ing, err := getIngress(ctx, client, namespace, name)
+	client, namespace, ing, err := a.connectAndGet(ctx, g, name)
 	if err != nil {
 		return err
 	}
