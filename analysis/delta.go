@@ -11,10 +11,11 @@ import (
 // A series absent from base started inside the window and grew from zero.
 func windowSide(base, cur *Snapshot, namespace, ingress string, match func(canary string) bool) counters {
 	out := counters{buckets: map[float64]float64{}}
-	for k, c := range cur.series {
-		if k.namespace != namespace || k.ingress != ingress || !match(k.canary) {
+	for _, k := range cur.ingress(namespace, ingress) {
+		if !match(k.canary) {
 			continue
 		}
+		c := cur.series[k]
 		var b *counters
 		if base != nil {
 			b = base.series[k]

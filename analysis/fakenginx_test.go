@@ -7,8 +7,8 @@ import (
 )
 
 // nginxSeries names one series of ingress-nginx's request metrics, reduced
-// to the labels the queries use plus the pod, so that two ingress-nginx pods
-// exporting the same series can be told apart (and summed).
+// to the labels the queries use plus the pod. Each pod is exported on its own
+// endpoint (see pod), so Prometheus gives each its own instance label.
 type nginxSeries struct {
 	pod, namespace, ingress, canary, status string
 }
@@ -30,9 +30,9 @@ type latencyHistogram struct {
 	sum    float64
 }
 
-// fakeNginx is a prometheus.Collector that exports hand-set
-// nginx_ingress_controller_requests and
-// nginx_ingress_controller_request_duration_seconds series. Counters and
+// fakeNginx holds hand-set nginx_ingress_controller_requests and
+// nginx_ingress_controller_request_duration_seconds series for several pods, and
+// exports each pod's through pod. Counters and
 // buckets are set explicitly, rather than through client_golang's own
 // counters, so that a restart (a counter reset) and a batch of traffic can be
 // applied in one step that no scrape can see half of.
@@ -93,20 +93,57 @@ func (n *fakeNginx) restart(pod string) {
 	}
 }
 
+// total sums the request counters of the series that match.
+func (n *fakeNginx) total(match func(nginxSeries) bool) float64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var sum float64
+	for s, v := range n.requests {
+		if match(s) {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// seriesCount is how many request series the pods export together.
+func (n *fakeNginx) seriesCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.requests)
+}
+
+// pod returns a prometheus.Collector for one pod's series: what that pod's
+// metrics endpoint would export.
+func (n *fakeNginx) pod(name string) prometheus.Collector {
+	return podCollector{n: n, pod: name}
+}
+
+type podCollector struct {
+	n   *fakeNginx
+	pod string
+}
+
 // Describe implements prometheus.Collector.
-func (n *fakeNginx) Describe(ch chan<- *prometheus.Desc) {
-	ch <- n.requestsDesc
-	ch <- n.latencyDesc
+func (c podCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.n.requestsDesc
+	ch <- c.n.latencyDesc
 }
 
 // Collect implements prometheus.Collector.
-func (n *fakeNginx) Collect(ch chan<- prometheus.Metric) {
+func (c podCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for s, v := range n.requests {
-		ch <- prometheus.MustNewConstMetric(n.requestsDesc, prometheus.CounterValue, v, s.labelValues()...)
+		if s.pod == c.pod {
+			ch <- prometheus.MustNewConstMetric(n.requestsDesc, prometheus.CounterValue, v, s.labelValues()...)
+		}
 	}
 	for s, h := range n.latency {
+		if s.pod != c.pod {
+			continue
+		}
 		buckets := map[float64]uint64{}
 		var cumulative uint64
 		for i, b := range latencyBounds() {

@@ -184,9 +184,9 @@ func quantileName(th Thresholds) string {
 	return "p" + strconv.FormatFloat(latencyQuantile(th)*100, 'g', 6, 64)
 }
 
-// count writes a request count. increase() extrapolates, so counts can be
-// fractional; one decimal is kept so that "49.6 canary requests, need 50" does
-// not read as 50.
+// count writes a request count. Counts are whole from snapshot deltas, but the
+// statistics accept any real count; one decimal is kept so that a fractional one
+// never reads as the next whole number.
 func count(n float64) string {
 	return strconv.FormatFloat(math.Round(n*10)/10, 'f', -1, 64)
 }

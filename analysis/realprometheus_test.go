@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,22 +31,25 @@ const skipRealPrometheusEnv = "ANALYSIS_SKIP_REAL_PROMETHEUS"
 // that would break out of a badly quoted matcher in several ways.
 const evilNamespace = "shop\",namespace=~\".+\"} or vector(1) or up{a=\"\\\n\tü\u00a0"
 
-// TestRealPrometheus runs the queries against Debian's Prometheus scraping a
-// fake ingress-nginx exporter once a second.
+// realFresh is how old the shared snapshot may be in TestRealPrometheus.
+const realFresh = 500 * time.Millisecond
+
+// bulkIngresses is how many extra Ingresses the fake nginx serves, to show that a
+// refresh costs three queries whatever their number.
+const bulkIngresses = 200
+
+// TestRealPrometheus runs Windows against Debian's Prometheus scraping two fake
+// ingress-nginx pods (two scrape targets, so two instance labels) once a second.
 //
-// Timeline: the exporter starts with some history; Prometheus scrapes it; a
-// burst of slow errors happens before the window (it would spoil every figure
-// if it leaked in); the window opens at since and lasts exactly 4 s; one
-// scrape later the in-window traffic arrives together with a restart of
-// nginx pod b (a counter reset); the query runs once until has passed.
+// Timeline: the pods start with some history; Prometheus scrapes them; a burst of
+// slow errors happens before the window (it would spoil every figure if it
+// leaked in); the window opens at since, where the previous step's analysis
+// takes a snapshot for every rollout; one scrape later the in-window traffic
+// arrives together with a restart of pod b (its counters reset); once both pods
+// have been scraped again, every rollout is analysed at until.
 //
-// Tolerance: increase() extrapolates the first-to-last-sample difference to
-// the window's edges, so each count is the true delta times one factor,
-// window / (last sample - first sample), between 1 and 4/2 here. The test
-// reads the sample timestamps back from Prometheus, recomputes that factor
-// the way Prometheus 2.42 does, and checks counts exactly after dividing by
-// it. Every series comes from the same scrape and so shares the factor, which
-// makes error rates and quantiles exact without any correction.
+// Windows subtracts two scrapes of the same counters, so every count is exact.
+// Prometheus's own increase() is only used as a reference for the quantile.
 func TestRealPrometheus(t *testing.T) {
 	if os.Getenv(skipRealPrometheusEnv) == "1" {
 		t.Skipf("%s=1", skipRealPrometheusEnv)
@@ -55,97 +59,237 @@ func TestRealPrometheus(t *testing.T) {
 	t.Cleanup(func() { t.Logf("real Prometheus test took %s", time.Since(began).Round(time.Millisecond)) })
 
 	nginx := newFakeNginx()
-	s := scenario()
-	nginx.update(s.history(nginx))
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(nginx)
-	exporter := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	t.Cleanup(exporter.Close)
-
-	promAPI := startPrometheus(t, bin, exporter.Listener.Addr().String())
+	nginx.update(history(nginx))
+	promAPI := startPrometheus(t, bin, exportPods(t, nginx, "a", "b")...)
 	// Prometheus 2.42 applies new scrape targets every 5 s, so the first
 	// samples take that long; this is most of the test's time.
-	waitForValue(t, promAPI, `count(nginx_ingress_controller_requests)`, float64(s.seriesCount), 10*time.Second)
+	waitForValue(t, promAPI, `count(nginx_ingress_controller_requests)`, float64(nginx.seriesCount()), 10*time.Second)
 
-	nginx.update(s.beforeWindow(nginx))
-	waitForValue(t, promAPI, s.beforeWindowProbe, s.beforeWindowValue, 3*time.Second)
-	// The scrape that saw the burst is now at or before this instant, so the
-	// window (which the rounding up can stretch by under 1 ms here) starts after it.
-	time.Sleep(300 * time.Millisecond)
+	nginx.update(beforeWindow(nginx))
+	waitForPods(t, promAPI, nginx)
 	since := time.Now()
-	// At least one scrape inside the window must see the counters before the
-	// traffic: increase() only counts growth between samples inside the window.
+
+	rec := &recordingAPI{API: promAPI}
+	w := NewWindows(rec, realFresh, 5*time.Second)
+	rollouts := allRollouts()
+	// The previous step passes at since and the new weight is written then: its
+	// analysis takes the snapshot the new step's window starts from. (Its own
+	// window started within fresh, so it reads no older snapshot.)
+	atStart := measureAll(t, w, rec, rollouts, since.Add(-realFresh/2), since)
+
+	// increase(), the reference for the quantile, only counts growth between
+	// samples inside its range: let each pod be scraped once before the traffic.
 	time.Sleep(1100 * time.Millisecond)
-	nginx.update(s.inWindow(nginx))
-	until := since.Add(4 * time.Second)
-	// Let the last scrape at or before until be stored.
-	time.Sleep(time.Until(until) + 300*time.Millisecond)
+	nginx.update(inWindow(nginx))
+	waitForPods(t, promAPI, nginx)
+	// A window of at least 2.5 s holds two samples of each pod for increase().
+	time.Sleep(time.Until(since.Add(2500 * time.Millisecond)))
+	until := time.Now()
+	atUntil := measureAll(t, w, rec, rollouts, since, until)
 
-	f := extrapolationFactor(t, promAPI, since, until)
-	t.Logf("increase() extrapolation factor: %.4f", f)
-	require.GreaterOrEqual(t, f, 1.0)
-	require.Less(t, f, 2.0)
+	t.Run("three queries per refresh whatever the number of Ingresses", func(t *testing.T) {
+		for name, tick := range map[string]tickRecord{"at since": atStart, "at until": atUntil} {
+			assert.Len(t, tick.sent, 3, "%s: %d rollouts over %d+ Ingresses", name, len(rollouts), bulkIngresses)
+			for _, q := range tick.sent {
+				assert.Contains(t, []string{snapshotQueries.requests, snapshotQueries.errors, snapshotQueries.buckets}, q.query)
+			}
+		}
+		assert.Equal(t, int64(len(rec.all())), w.Queries())
+	})
 
-	p := New(promAPI, 5*time.Second)
-	ctx := context.Background()
 	web := Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", Since: since, Until: until}
 
-	t.Run("window deltas and quantiles", func(t *testing.T) {
-		m, err := p.Measure(ctx, web, 0.99)
-		require.NoError(t, err)
-		assertSide(t, "canary", Side{Requests: 200, Errors: 10, ErrorRate: 0.05, LatencySeconds: 0.45}, m.Canary, f)
-		assertSide(t, "stable", Side{Requests: 1000, Errors: 2, ErrorRate: 0.002, LatencySeconds: 0.175}, m.Stable, f)
-	})
+	t.Run("exact window counts", func(t *testing.T) {
+		// See inWindow for the figures. The burst before since does not count;
+		// pod b's reset and the two pods' sum do.
+		m := atUntil.of(t, web)
+		assert.Equal(t, Side{Requests: 200, Errors: 10, ErrorRate: 0.05, LatencySeconds: 0.45}, round(m.Canary))
+		assert.Equal(t, Side{Requests: 1000, Errors: 2, ErrorRate: 0.002, LatencySeconds: 0.175}, round(m.Stable))
 
-	t.Run("any canary upstream", func(t *testing.T) {
 		anyUpstream := web
 		anyUpstream.CanaryUpstream = ""
-		m, err := p.Measure(ctx, anyUpstream, 0.99)
+		m, err := w.Measure(context.Background(), anyUpstream, 0.99)
 		require.NoError(t, err)
-		assert.InDelta(t, 300, m.Canary.Requests/f, 1e-6, "v2 and v3 canaries")
-	})
+		assert.Equal(t, 300.0, m.Canary.Requests, "v2 and v3 canaries")
 
-	t.Run("analyze fails the canary", func(t *testing.T) {
-		v := p.Analyze(ctx, web, Thresholds{MaxErrorRate: 0.01, LatencyQuantile: 0.99, MinRequests: 50})
-		assert.Equal(t, Fail, v.Outcome)
-		assert.Contains(t, v.Reason, "error rate 5.00% > max-error-rate 1.00%")
-		t.Log(v.Reason)
-	})
-
-	t.Run("quoted label values round-trip", func(t *testing.T) {
-		evil := web
-		evil.Namespace = evilNamespace
-		m, err := p.Measure(ctx, evil, 0.99)
-		require.NoError(t, err)
-		assertSide(t, "canary", Side{Requests: 33, Errors: 3, ErrorRate: 3.0 / 33, LatencySeconds: 0.0995}, m.Canary, f)
-		assert.Equal(t, Side{LatencySeconds: -1}, m.Stable)
-	})
-
-	t.Run("injection attempts match nothing", func(t *testing.T) {
-		for _, target := range injectionTargets(web) {
-			t.Run(fmt.Sprintf("%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream), func(t *testing.T) {
-				m, err := p.Measure(ctx, target, 0.99)
-				require.NoError(t, err)
-				assert.Equal(t, Side{LatencySeconds: -1}, m.Canary)
-				if target.Namespace != web.Namespace || target.Ingress != web.Ingress {
-					assert.Equal(t, Side{LatencySeconds: -1}, m.Stable)
-				}
-			})
+		for i := range bulkIngresses {
+			got := atUntil.of(t, bulkTarget(i, since, until))
+			want := bulkWindow(i)
+			assert.Equal(t, [2]float64{want.Canary.Requests, want.Canary.Errors}, [2]float64{got.Canary.Requests, got.Canary.Errors}, "bulk %d canary", i)
+			assert.Equal(t, [2]float64{want.Stable.Requests, want.Stable.Errors}, [2]float64{got.Stable.Requests, got.Stable.Errors}, "bulk %d stable", i)
 		}
 	})
 
-	t.Run("unreachable window is empty", func(t *testing.T) {
-		before := web
-		before.Until = since.Add(-time.Hour)
-		before.Since = before.Until.Add(-time.Minute)
-		v := p.Analyze(ctx, before, Thresholds{MaxErrorRate: 0.01, MinRequests: 1})
-		assert.Equal(t, NoData, v.Outcome, v.Reason)
+	t.Run("quantile agrees with histogram_quantile over increase", func(t *testing.T) {
+		// All of one bulk Ingress's series come from one pod and one scrape, so
+		// increase() stretches every bucket by the same factor and the quantile
+		// comes out the same to rounding.
+		bulk := bulkTarget(150, since, until)
+		for _, q := range []float64{0.5, 0.9, 0.99} {
+			m, err := w.Measure(context.Background(), bulk, q)
+			require.NoError(t, err)
+			assert.InDelta(t, promQuantile(t, promAPI, q, bulk, bulk.CanaryUpstream), m.Canary.LatencySeconds, 1e-9, "bulk canary p%v", q*100)
+			assert.InDelta(t, promQuantile(t, promAPI, q, bulk, ""), m.Stable.LatencySeconds, 1e-9, "bulk stable p%v", q*100)
+		}
+		// web's two pods are scraped at different moments, so increase()
+		// stretches their counts by different factors (each up to 2.5 for a
+		// 2.5 s window scraped every second), which moves its answer inside the
+		// bucket: by at most 0.0225 s here. Windows' figures are exact (above).
+		m := atUntil.of(t, web)
+		canary, stable := promQuantile(t, promAPI, 0.99, web, web.CanaryUpstream), promQuantile(t, promAPI, 0.99, web, "")
+		t.Logf("web p99 from increase(): canary %.4f s, stable %.4f s; exact: 0.45 s, 0.175 s", canary, stable)
+		assert.InDelta(t, canary, m.Canary.LatencySeconds, 0.025, "web canary p99")
+		assert.InDelta(t, stable, m.Stable.LatencySeconds, 0.025, "web stable p99")
+	})
+
+	t.Run("start read at since after a restart", func(t *testing.T) {
+		// A new Windows has no snapshot near since: it reads one at since.
+		rec := &recordingAPI{API: promAPI}
+		restarted := NewWindows(rec, realFresh, 5*time.Second)
+		m, err := restarted.Measure(context.Background(), web, 0.99)
+		require.NoError(t, err)
+		assert.Equal(t, round(atUntil.of(t, web).Canary), round(m.Canary))
+		assert.Equal(t, round(atUntil.of(t, web).Stable), round(m.Stable))
+		var at []time.Time
+		for _, q := range rec.all() {
+			at = append(at, q.at)
+		}
+		assert.Equal(t, []time.Time{until, until, until, since, since, since}, at, "the latest snapshot, then the start at since")
+	})
+
+	t.Run("odd label values are their own series", func(t *testing.T) {
+		for _, s := range oddSeries() {
+			target := Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary, Since: since, Until: until}
+			m := atUntil.of(t, target)
+			assert.Equal(t, float64(s.ok+s.errors), m.Canary.Requests, "%q", s)
+			assert.Equal(t, float64(s.errors), m.Canary.Errors, "%q", s)
+			assert.Equal(t, Side{LatencySeconds: -1}, m.Stable, "%q", s)
+		}
+	})
+
+	t.Run("injection-looking targets match nothing", func(t *testing.T) {
+		for _, target := range injectionTargets(web) {
+			m, err := w.Measure(context.Background(), target, 0.99)
+			require.NoError(t, err, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
+			assert.Equal(t, Side{LatencySeconds: -1}, m.Canary, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
+			if target.Namespace != web.Namespace || target.Ingress != web.Ingress {
+				assert.Equal(t, Side{LatencySeconds: -1}, m.Stable, "%q/%q", target.Namespace, target.Ingress)
+			}
+		}
+		assert.Len(t, rec.all(), 6, "answered from the two snapshots already taken")
+	})
+
+	t.Run("analyze fails the canary", func(t *testing.T) {
+		v := w.Analyze(context.Background(), web, Thresholds{MaxErrorRate: 0.01, LatencyQuantile: 0.99, MinRequests: 50})
+		assert.Equal(t, Fail, v.Outcome, v.Reason)
+		t.Log(v.Reason)
 	})
 }
 
-// injectionTargets returns targets whose label values, pasted into the query
+// recordingAPI passes queries on to Prometheus and records them.
+type recordingAPI struct {
+	v1.API
+	mu   sync.Mutex
+	sent []sentQuery
+}
+
+type sentQuery struct {
+	query string
+	at    time.Time
+}
+
+func (r *recordingAPI) Query(ctx context.Context, q string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, error) {
+	r.mu.Lock()
+	r.sent = append(r.sent, sentQuery{q, ts})
+	r.mu.Unlock()
+	return r.API.Query(ctx, q, ts, opts...)
+}
+
+func (r *recordingAPI) all() []sentQuery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sentQuery(nil), r.sent...)
+}
+
+// tickRecord is what one analysis tick measured and asked.
+type tickRecord struct {
+	measured map[string]Measurement
+	sent     []sentQuery
+}
+
+// of returns the measurement of the rollout t names.
+func (r tickRecord) of(t *testing.T, target Target) Measurement {
+	t.Helper()
+	m, ok := r.measured[rolloutKey(target)]
+	require.True(t, ok, "no measurement for %s", rolloutKey(target))
+	return m
+}
+
+func rolloutKey(t Target) string {
+	return fmt.Sprintf("%q/%q/%q", t.Namespace, t.Ingress, t.CanaryUpstream)
+}
+
+// measureAll analyses every rollout once for the window [since, until], as one
+// controller tick does.
+func measureAll(t *testing.T, w *Windows, rec *recordingAPI, rollouts []Target, since, until time.Time) tickRecord {
+	t.Helper()
+	before := len(rec.all())
+	out := tickRecord{measured: map[string]Measurement{}}
+	for _, r := range rollouts {
+		r.Since, r.Until = since, until
+		m, err := w.Measure(context.Background(), r, 0.99)
+		require.NoError(t, err, rolloutKey(r))
+		out.measured[rolloutKey(r)] = m
+	}
+	out.sent = rec.all()[before:]
+	return out
+}
+
+// allRollouts is every rollout the test analyses, without its window.
+func allRollouts() []Target {
+	out := []Target{{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80"}}
+	for i := range bulkIngresses {
+		out = append(out, bulkTarget(i, time.Time{}, time.Time{}))
+	}
+	for _, s := range oddSeries() {
+		out = append(out, Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary})
+	}
+	return out
+}
+
+// round keeps 12 significant digits of the ratio and the latency, which the
+// interpolation computes with a rounding error.
+func round(s Side) Side {
+	r := func(v float64) float64 {
+		if v == 0 {
+			return 0
+		}
+		scale := math.Pow(10, 11-math.Floor(math.Log10(math.Abs(v))))
+		return math.Round(v*scale) / scale
+	}
+	s.ErrorRate, s.LatencySeconds = r(s.ErrorRate), r(s.LatencySeconds)
+	return s
+}
+
+// promQuantile asks Prometheus for the quantile the way an increase()-based
+// query would: histogram_quantile over the buckets' increase during the window.
+// canary "" selects the stable side. The label values are the test's own plain
+// names.
+func promQuantile(t *testing.T, promAPI v1.API, q float64, target Target, canary string) float64 {
+	t.Helper()
+	ms := target.Until.Sub(target.Since).Milliseconds()
+	query := fmt.Sprintf(`histogram_quantile(%g, sum by (le) (increase(%s{namespace=%q,ingress=%q,canary=%q}[%dms] @ %.3f)))`,
+		q, latencyMetric, target.Namespace, target.Ingress, canary, ms, float64(target.Until.UnixMilli())/1000)
+	v, _, err := promAPI.Query(context.Background(), query, target.Until)
+	require.NoError(t, err, query)
+	vec, ok := v.(model.Vector)
+	require.True(t, ok && len(vec) == 1, "%s gave %v", query, v)
+	return float64(vec[0].Value)
+}
+
+// injectionTargets returns targets whose label values, pasted into a query
 // unquoted, would widen the selection to the real traffic, add a constant, or
-// break the query. Quoted, each is one odd literal value that no series has.
+// break the query. Windows never puts them into PromQL; no series has them.
 func injectionTargets(web Target) []Target {
 	var out []Target
 	for _, ns := range []string{
@@ -154,6 +298,7 @@ func injectionTargets(web Target) []Target {
 		`shop\`,
 		"shop\"\n,namespace=~\".+",
 		"shop\xff",
+		"shop}",
 	} {
 		t := web
 		t.Namespace = ns
@@ -168,44 +313,45 @@ func injectionTargets(web Target) []Target {
 	return out
 }
 
-// assertSide checks a side's figures: counts after removing the extrapolation
-// factor f, ratio and latency as they are.
-func assertSide(t *testing.T, name string, want, got Side, f float64) {
-	t.Helper()
-	assert.InDelta(t, want.Requests, got.Requests/f, 1e-6, "%s requests (measured %v)", name, got.Requests)
-	assert.InDelta(t, want.Errors, got.Errors/f, 1e-6, "%s errors (measured %v)", name, got.Errors)
-	assert.InDelta(t, want.ErrorRate, got.ErrorRate, 1e-9, "%s error rate", name)
-	assert.InDelta(t, want.LatencySeconds, got.LatencySeconds, 1e-9, "%s latency", name)
-}
-
-// trafficScenario is the traffic the test gives the fake nginx, with the
-// figures it expects (see the assertions in TestRealPrometheus).
-type trafficScenario struct {
-	seriesCount       int
-	beforeWindowProbe string
-	beforeWindowValue float64
-}
-
-func scenario() trafficScenario {
-	return trafficScenario{
-		// 2 pods x (web v2 canary, web v3 canary, web stable, api canary,
-		// api stable) x 2 statuses, plus the evil namespace's 2 statuses.
-		seriesCount:       2*5*2 + 2,
-		beforeWindowProbe: `sum(nginx_ingress_controller_requests{namespace="shop",ingress="web",controller_pod="a",status="500"})`,
-		// Canary v2, v3 and stable at 100 each, plus the burst of 5000 twice.
-		beforeWindowValue: 3*100 + 2*5000,
-	}
-}
-
 func series(pod, ns, ingress, canary, status string) nginxSeries {
 	return nginxSeries{pod: pod, namespace: ns, ingress: ingress, canary: canary, status: status}
 }
 
-// history gives every series a large starting value, with all latencies in
-// the lowest bucket. Large values keep Prometheus from limiting the
-// extrapolation where a counter would reach zero, which would give series
-// different factors and spoil the exact ratios.
-func (trafficScenario) history(n *fakeNginx) func() {
+// oddSeries are canary series whose label values would break out of a badly
+// quoted matcher; each gets its own in-window traffic. The last one first
+// appears inside the window.
+func oddSeries() []struct {
+	namespace, ingress, canary string
+	ok, errors                 int
+} {
+	return []struct {
+		namespace, ingress, canary string
+		ok, errors                 int
+	}{
+		{evilNamespace, "web", "shop-web-v2-80", 30, 3},
+		{"shop", `web"} or vector(1) or {a="`, `shop-{web}-v2\80`, 7, 0},
+		{`shop\`, "web\n", `x"}`, 11, 1},
+	}
+}
+
+func bulkTarget(i int, since, until time.Time) Target {
+	name := fmt.Sprintf("app%03d", i)
+	return Target{Namespace: "bulk", Ingress: name, CanaryUpstream: "bulk-" + name + "-v2-80", Since: since, Until: until}
+}
+
+// bulkWindow is what bulk Ingress i serves inside the window (see inWindow).
+func bulkWindow(i int) Measurement {
+	return Measurement{
+		Canary: Side{Requests: float64(i + 1 + i%4), Errors: float64(i % 4)},
+		Stable: Side{Requests: float64(5*(i+1) + i%3)},
+	}
+}
+
+// history gives every series but the last odd one a large starting value, with
+// all latencies in the lowest bucket. Large values keep increase() from limiting
+// its extrapolation where a counter would reach zero, which would give buckets of
+// one series different factors.
+func history(n *fakeNginx) func() {
 	return func() {
 		for _, pod := range []string{"a", "b"} {
 			for _, ic := range [][2]string{{"web", "shop-web-v2-80"}, {"web", "shop-web-v3-80"}, {"web", ""}, {"api", "shop-api-v2-80"}, {"api", ""}} {
@@ -213,16 +359,27 @@ func (trafficScenario) history(n *fakeNginx) func() {
 				n.serve(series(pod, "shop", ic[0], ic[1], "500"), 100, 0.01)
 			}
 		}
-		n.serve(series("a", evilNamespace, "web", "shop-web-v2-80", "200"), 1000, 0.01)
-		n.serve(series("a", evilNamespace, "web", "shop-web-v2-80", "500"), 100, 0.01)
+		for i := range bulkIngresses {
+			b := bulkTarget(i, time.Time{}, time.Time{})
+			for _, canary := range []string{b.CanaryUpstream, ""} {
+				n.serve(series("a", b.Namespace, b.Ingress, canary, "200"), 1000, 0.01)
+				n.serve(series("a", b.Namespace, b.Ingress, canary, "500"), 10, 0.01)
+			}
+		}
+		for _, s := range oddSeries()[:2] {
+			n.serve(series("a", s.namespace, s.ingress, s.canary, "200"), 1000, 0.01)
+			n.serve(series("a", s.namespace, s.ingress, s.canary, "500"), 100, 0.01)
+		}
 	}
 }
 
-// beforeWindow is a burst of slow errors on both sides of web, before since.
-func (trafficScenario) beforeWindow(n *fakeNginx) func() {
+// beforeWindow is a burst of slow errors on both sides of web, on both pods,
+// before since.
+func beforeWindow(n *fakeNginx) func() {
 	return func() {
 		n.serve(series("a", "shop", "web", "shop-web-v2-80", "500"), 5000, 5)
 		n.serve(series("a", "shop", "web", "", "500"), 5000, 5)
+		n.serve(series("b", "shop", "web", "", "500"), 500, 5)
 	}
 }
 
@@ -238,10 +395,9 @@ func (trafficScenario) beforeWindow(n *fakeNginx) func() {
 // requests, 2 errors, 0.2 %; p99 is rank 990, in (0.1, 0.25] after 980:
 // 0.1 + 0.15*10/20 = 0.175.
 //
-// The v3 canary (100), the other Ingress (5000 a side, which must not count)
-// and the evil namespace (30 OK and 3 errors in (0.05, 0.1]: 3/33 errors, p99
-// 0.05 + 0.05*0.99 = 0.0995) complete it.
-func (trafficScenario) inWindow(n *fakeNginx) func() {
+// The v3 canary (100 on a), the other Ingress (5000 slow errors a side, which
+// must not count), the bulk Ingresses and the odd series complete it.
+func inWindow(n *fakeNginx) func() {
 	return func() {
 		n.restart("b")
 		n.serve(series("a", "shop", "web", "shop-web-v2-80", "200"), 150, 0.075)
@@ -256,8 +412,42 @@ func (trafficScenario) inWindow(n *fakeNginx) func() {
 		n.serve(series("a", "shop", "web", "shop-web-v3-80", "200"), 100, 0.04)
 		n.serve(series("a", "shop", "api", "shop-api-v2-80", "500"), 5000, 5)
 		n.serve(series("a", "shop", "api", "", "500"), 5000, 5)
-		n.serve(series("a", evilNamespace, "web", "shop-web-v2-80", "200"), 30, 0.075)
-		n.serve(series("a", evilNamespace, "web", "shop-web-v2-80", "500"), 3, 0.075)
+
+		for i := range bulkIngresses {
+			b := bulkTarget(i, time.Time{}, time.Time{})
+			n.serve(series("a", b.Namespace, b.Ingress, b.CanaryUpstream, "200"), i+1, 0.075)
+			n.serve(series("a", b.Namespace, b.Ingress, b.CanaryUpstream, "500"), i%4, 0.3)
+			n.serve(series("a", b.Namespace, b.Ingress, "", "200"), 5*(i+1), 0.04)
+			n.serve(series("a", b.Namespace, b.Ingress, "", "200"), i%3, 0.2)
+		}
+		for _, s := range oddSeries() {
+			n.serve(series("a", s.namespace, s.ingress, s.canary, "200"), s.ok, 0.075)
+			n.serve(series("a", s.namespace, s.ingress, s.canary, "500"), s.errors, 0.075)
+		}
+	}
+}
+
+// exportPods serves each pod's metrics on its own loopback endpoint and returns
+// their addresses.
+func exportPods(t *testing.T, n *fakeNginx, pods ...string) []string {
+	t.Helper()
+	var addrs []string
+	for _, pod := range pods {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(n.pod(pod))
+		srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		t.Cleanup(srv.Close)
+		addrs = append(addrs, srv.Listener.Addr().String())
+	}
+	return addrs
+}
+
+// waitForPods waits until Prometheus has scraped both pods' current totals.
+func waitForPods(t *testing.T, promAPI v1.API, n *fakeNginx) {
+	t.Helper()
+	for _, pod := range []string{"a", "b"} {
+		want := n.total(func(s nginxSeries) bool { return s.pod == pod })
+		waitForValue(t, promAPI, fmt.Sprintf(`sum(nginx_ingress_controller_requests{controller_pod=%q})`, pod), want, 3*time.Second)
 	}
 }
 
@@ -277,13 +467,16 @@ func prometheusBinary(t *testing.T) string {
 	return ""
 }
 
-// startPrometheus runs Prometheus on a free loopback port, scraping target
+// startPrometheus runs Prometheus on a free loopback port, scraping targets
 // every second, with its storage in a temporary directory. It is killed when
 // the test ends.
-func startPrometheus(t *testing.T, bin, target string) v1.API {
+func startPrometheus(t *testing.T, bin string, targets ...string) v1.API {
 	t.Helper()
 	dir := t.TempDir()
-	config := fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nginx\n    static_configs:\n      - targets: [%q]\n", target)
+	config := "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nginx\n    static_configs:\n      - targets:\n"
+	for _, target := range targets {
+		config += fmt.Sprintf("          - %q\n", target)
+	}
 	configPath := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(configPath, []byte(config), 0o600))
 	logPath := filepath.Join(dir, "prometheus.log")
@@ -374,37 +567,4 @@ func waitForValue(t *testing.T, promAPI v1.API, query string, want float64, time
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s: want %v, last got %v", query, want, last)
-}
-
-// extrapolationFactor reads the scrape timestamps inside the window back
-// from Prometheus and returns the factor by which increase() stretches the
-// sampled delta, computed as Prometheus 2.42's extrapolatedRate does (the
-// limit at a counter's zero point does not apply: the scenario's counters are
-// all far from zero).
-func extrapolationFactor(t *testing.T, promAPI v1.API, since, until time.Time) float64 {
-	t.Helper()
-	q := `up{job="nginx"}` + rangeAt(since, until)
-	v, _, err := promAPI.Query(context.Background(), q, until)
-	require.NoError(t, err, q)
-	matrix, ok := v.(model.Matrix)
-	require.True(t, ok, "%s gave %s", q, v.Type())
-	require.Len(t, matrix, 1, q)
-	points := matrix[0].Values
-	require.GreaterOrEqual(t, len(points), 3, "samples in the window: %v", points)
-
-	end := float64(until.UnixMilli()) / 1000
-	start := end - math.Ceil(until.Sub(since).Seconds())
-	firstT := float64(points[0].Timestamp) / 1000
-	lastT := float64(points[len(points)-1].Timestamp) / 1000
-	sampled := lastT - firstT
-	average := sampled / float64(len(points)-1)
-	stretched := sampled
-	for _, edge := range []float64{firstT - start, end - lastT} {
-		if edge < average*1.1 {
-			stretched += edge
-		} else {
-			stretched += average / 2
-		}
-	}
-	return stretched / sampled
 }

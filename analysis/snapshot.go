@@ -5,10 +5,17 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+)
+
+// The ingress-nginx metrics a snapshot reads.
+const (
+	requestsMetric = "nginx_ingress_controller_requests"
+	latencyMetric  = "nginx_ingress_controller_request_duration_seconds_bucket"
 )
 
 // seriesKey identifies one cumulative counter as the snapshot keeps it: per
@@ -30,10 +37,32 @@ type counters struct {
 type Snapshot struct {
 	At     time.Time
 	series map[seriesKey]*counters
+
+	// byIngress lists each Ingress's series, so that a window reads only its
+	// own few instead of all of them (1,000 rollouts over 10,000 Ingresses took
+	// 2 s a tick scanning everything).
+	indexOnce sync.Once
+	byIngress map[ingressKey][]seriesKey
+}
+
+type ingressKey struct{ namespace, ingress string }
+
+// ingress returns the keys of one Ingress's series.
+func (s *Snapshot) ingress(namespace, ingress string) []seriesKey {
+	s.indexOnce.Do(func() {
+		s.byIngress = map[ingressKey][]seriesKey{}
+		for k := range s.series {
+			ik := ingressKey{k.namespace, k.ingress}
+			s.byIngress[ik] = append(s.byIngress[ik], k)
+		}
+	})
+	return s.byIngress[ingressKey{namespace, ingress}]
 }
 
 // snapshotQueries are the three batched queries of a snapshot. Summing away
 // method, path, status and host keeps the answer to a few series per Ingress.
+// They are constants: no label value from a Kubernetes object is ever put into
+// PromQL, so nothing a user writes in a name can change what is asked.
 var snapshotQueries = struct{ requests, errors, buckets string }{
 	requests: `sum by (namespace, ingress, canary, instance) (` + requestsMetric + `)`,
 	errors:   `sum by (namespace, ingress, canary, instance) (` + requestsMetric + `{status=~"5.."})`,

@@ -9,10 +9,9 @@ import "math"
 //
 //	P(X >= k) = I_p(k, n-k+1)   for X ~ Binomial(n, p), 0 < k <= n.
 //
-// The identity also holds for non-integer k and n, which matters here: the
-// counts come from PromQL increase(), which extrapolates and returns
-// fractional counts. The beta form treats them as a smooth interpolation of
-// the integer case instead of rounding them one way or the other.
+// The identity also holds for non-integer k and n, so a fractional count (from
+// a source that extrapolates) is treated as a smooth interpolation of the
+// integer case instead of being rounded one way or the other.
 
 // regIncBeta returns the regularized incomplete beta function I_x(a, b) for
 // a, b > 0 and x in [0, 1]. It uses the continued fraction of Numerical

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,10 +17,12 @@ import (
 // the counters from the snapshot nearest the step's start (within fresh; the
 // previous step's passing analysis took one just before the new weight was
 // written) to the latest snapshot, with counter resets handled per series.
-// Nothing is extrapolated, and no request served before the step counts.
+// Nothing is extrapolated, and no request counted in the starting snapshot
+// counts; the package documentation says where the window's edges may move.
 //
 // After a controller restart a window's starting snapshot is gone; it is then
-// read once at the step's start time with the @ semantics of an instant query.
+// read at the step's start time with an instant query, and shared with the
+// windows that started within fresh of it.
 type Windows struct {
 	api     v1.API
 	timeout time.Duration
@@ -28,14 +31,27 @@ type Windows struct {
 
 	queries atomic.Int64
 
-	mu       sync.Mutex
-	recent   []*Snapshot // oldest first, at most keepRecent
+	mu     sync.Mutex
+	recent []*Snapshot // oldest first, at most keepRecent
+	// starts are snapshots read at a step's start (the fallback), oldest
+	// first, at most keepStarts: after a restart, rollouts whose steps began
+	// together (within fresh) share one read instead of three queries each.
+	starts   []*baselineEntry
 	baseline map[baselineKey]*baselineEntry
 }
 
 // keepRecent snapshots are enough to find the one nearest a new step's start,
 // since every active rollout is analysed at every tick.
 const keepRecent = 4
+
+// keepStarts bounds the full snapshots kept for fallback reads, each of which
+// holds every Ingress's series; startsTTL drops them once the rollouts that
+// needed them have their own starting series (all rollouts are analysed at
+// every tick).
+const (
+	keepStarts = 4
+	startsTTL  = time.Minute
+)
 
 // baselineTTL drops the starting snapshot of a window nobody asked about lately.
 const baselineTTL = 30 * time.Minute
@@ -75,6 +91,9 @@ func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Meas
 	if err := checkTarget(t); err != nil {
 		return Measurement{}, err
 	}
+	if !(quantile > 0 && quantile <= 1) {
+		return Measurement{}, fmt.Errorf("latency quantile %v is not in (0, 1]", quantile)
+	}
 	if w.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, w.timeout)
@@ -98,6 +117,23 @@ func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Meas
 	}, nil
 }
 
+// checkTarget rejects a target that names no Ingress (an empty name would select
+// the series that lack the label) or whose window is empty.
+func checkTarget(t Target) error {
+	switch {
+	case t.Namespace == "":
+		return errors.New("target has no namespace")
+	case t.Ingress == "":
+		return errors.New("target has no ingress")
+	case t.Since.IsZero() || t.Until.IsZero():
+		return errors.New("target window needs both Since and Until")
+	case !t.Until.After(t.Since):
+		return fmt.Errorf("target window is empty: until %s is not after since %s",
+			t.Until.Format(time.RFC3339Nano), t.Since.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 // current returns the shared snapshot, refreshed when older than fresh.
 func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error) {
 	if n := len(w.recent); n > 0 && now.Sub(w.recent[n-1].At) < w.fresh {
@@ -115,33 +151,57 @@ func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error)
 	return s, nil
 }
 
-// start returns the snapshot t's window starts from: remembered; else a recent
-// one within fresh of Since (normally the snapshot whose analysis passed the
-// previous step, taken just before this step's weight was written); else one
-// read at Since (after a restart, or when no snapshot was taken near the start).
+// start returns the snapshot t's window starts from: remembered; else a kept
+// one within fresh of Since, which is normally the recent snapshot whose
+// analysis passed the previous step, taken just before this step's weight was
+// written, and after a restart may be one read for another rollout's start;
+// else one read at Since.
 func (w *Windows) start(ctx context.Context, t Target) (*Snapshot, error) {
 	key := baselineKey{t.Namespace, t.Ingress, t.Since.UnixNano()}
 	if e, ok := w.baseline[key]; ok {
 		e.lastUsed = t.Until
 		return e.snap, nil
 	}
-	var found *Snapshot
-	for _, s := range w.recent {
-		if d := s.At.Sub(t.Since).Abs(); d <= w.fresh && (found == nil || d < found.At.Sub(t.Since).Abs()) {
-			found = s
-		}
-	}
+	found := w.nearest(t)
 	if found == nil {
 		s, err := w.take(ctx, t.Since)
 		if err != nil {
 			return nil, fmt.Errorf("window start: %w", err)
 		}
 		found = s
+		w.starts = append(w.starts, &baselineEntry{snap: s, lastUsed: t.Until})
+		if len(w.starts) > keepStarts {
+			w.starts = w.starts[len(w.starts)-keepStarts:]
+		}
 	}
 	// Keep only this Ingress's series: a window may live for hours.
 	only := found.only(t.Namespace, t.Ingress)
 	w.baseline[key] = &baselineEntry{snap: only, lastUsed: t.Until}
 	return only, nil
+}
+
+// nearest returns the kept snapshot nearest t.Since, if one is within fresh of it.
+func (w *Windows) nearest(t Target) *Snapshot {
+	var found *Snapshot
+	closer := func(s *Snapshot) bool {
+		d := s.At.Sub(t.Since).Abs()
+		return d <= w.fresh && (found == nil || d < found.At.Sub(t.Since).Abs())
+	}
+	for _, s := range w.recent {
+		if closer(s) {
+			found = s
+		}
+	}
+	var entry *baselineEntry
+	for _, e := range w.starts {
+		if closer(e.snap) {
+			found, entry = e.snap, e
+		}
+	}
+	if entry != nil {
+		entry.lastUsed = t.Until
+	}
+	return found
 }
 
 func (w *Windows) take(ctx context.Context, at time.Time) (*Snapshot, error) {
@@ -155,15 +215,21 @@ func (w *Windows) prune(now time.Time) {
 			delete(w.baseline, k)
 		}
 	}
+	kept := w.starts[:0]
+	for _, e := range w.starts {
+		if now.Sub(e.lastUsed) <= startsTTL {
+			kept = append(kept, e)
+		}
+	}
+	clear(w.starts[len(kept):])
+	w.starts = kept
 }
 
 // only copies the series of one Ingress.
 func (s *Snapshot) only(namespace, ingress string) *Snapshot {
 	out := &Snapshot{At: s.At, series: map[seriesKey]*counters{}}
-	for k, c := range s.series {
-		if k.namespace == namespace && k.ingress == ingress {
-			out.series[k] = c
-		}
+	for _, k := range s.ingress(namespace, ingress) {
+		out.series[k] = s.series[k]
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -97,4 +98,98 @@ func TestWindowsReadsTheStartAfterARestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 300, m.Canary.Requests, 1e-9)
 	assert.Contains(t, fake.queries, since, "the window's start was read at Since")
+}
+
+func TestWindowsStartsAfterARestartAreShared(t *testing.T) {
+	fake := &fakeCounters{at: func(ts time.Time) map[string][2]float64 {
+		s := ts.Sub(t0).Seconds()
+		return map[string][2]float64{"shop web shop-web-v2-80": {10 * s, 0}, "shop api shop-api-v2-80": {20 * s, 0}}
+	}}
+	w := NewWindows(fake, 2*time.Second, time.Second)
+	since := t0.Add(100 * time.Second)
+	until := since.Add(time.Minute)
+	measure := func(ingress string, since time.Time) Measurement {
+		m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
+		require.NoError(t, err)
+		return m
+	}
+	assert.InDelta(t, 600, measure("web", since).Canary.Requests, 1e-9)
+	// api's step began a second later, in the same controller tick: the start
+	// read for web serves it, so the second before api's step counts too.
+	assert.InDelta(t, 20*60, measure("api", since.Add(time.Second)).Canary.Requests, 1e-9)
+	assert.Len(t, fake.queries, 6, "one refresh and one start read")
+	// A step that began long before needs its own read.
+	assert.InDelta(t, 20*180, measure("api", since.Add(-2*time.Minute)).Canary.Requests, 1e-9)
+	assert.Len(t, fake.queries, 9)
+}
+
+// failingAPI fails every query, or blocks until the query's context ends.
+type failingAPI struct {
+	v1.API
+	err     error
+	block   bool
+	answer  model.Value
+	queries int
+}
+
+func (f *failingAPI) Query(ctx context.Context, _ string, _ time.Time, _ ...v1.Option) (model.Value, v1.Warnings, error) {
+	f.queries++
+	if f.block {
+		<-ctx.Done()
+		return nil, nil, ctx.Err()
+	}
+	return f.answer, nil, f.err
+}
+
+func TestWindowsUnavailable(t *testing.T) {
+	good := Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}
+	th := Thresholds{MaxErrorRate: 0.01, MinRequests: 1}
+	tests := []struct {
+		name        string
+		api         *failingAPI
+		target      Target
+		wantReason  []string
+		wantQueries int
+	}{
+		{"API error names the query", &failingAPI{err: errors.New("bad_data: parse error")}, good,
+			[]string{"prometheus: query \"" + snapshotQueries.requests + "\"", "bad_data: parse error"}, 1},
+		{"not a vector", &failingAPI{answer: &model.Scalar{Value: 1}}, good,
+			[]string{"want a vector, got scalar"}, 1},
+		{"timeout", &failingAPI{block: true}, good,
+			[]string{"context deadline exceeded"}, 1},
+		{"no namespace", &failingAPI{}, Target{Ingress: "web", Since: t0, Until: t0.Add(time.Minute)},
+			[]string{"prometheus: target has no namespace"}, 0},
+		{"empty window", &failingAPI{}, Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0},
+			[]string{"target window is empty"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			v := NewWindows(tt.api, time.Second, 100*time.Millisecond).Analyze(context.Background(), tt.target, th)
+			assert.Less(t, time.Since(start), 2*time.Second)
+			assert.Equal(t, Unavailable, v.Outcome)
+			for _, want := range tt.wantReason {
+				assert.Contains(t, v.Reason, want)
+			}
+			assert.Equal(t, tt.wantQueries, tt.api.queries, "nothing more is asked after a failure")
+		})
+	}
+}
+
+func TestWindowsRejectsAQuantileOutOfRange(t *testing.T) {
+	w := NewWindows(&failingAPI{}, time.Second, time.Second)
+	for _, q := range []float64{0, -0.5, 1.5} {
+		_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}, q)
+		assert.ErrorContains(t, err, "not in (0, 1]")
+	}
+}
+
+func TestAPIFor(t *testing.T) {
+	_, err := APIFor("")
+	assert.ErrorContains(t, err, "url is empty")
+	_, err = APIFor("http://[::1")
+	assert.Error(t, err)
+	a, err := APIFor("http://prometheus.monitoring:9090")
+	require.NoError(t, err)
+	assert.NotNil(t, a)
 }
