@@ -37,6 +37,10 @@ type counters struct {
 type Snapshot struct {
 	At     time.Time
 	series map[seriesKey]*counters
+	// fetch is how long the queries took. A refresh that took longer than the
+	// freshness limit must still count as fresh when it arrives, or every waiting
+	// rollout would refresh again and the query count would grow with them.
+	fetch time.Duration
 
 	// byIngress lists each Ingress's series, so that a window reads only its
 	// own few instead of all of them (1,000 rollouts over 10,000 Ingresses took
@@ -66,7 +70,10 @@ func (s *Snapshot) ingress(namespace, ingress string) []seriesKey {
 var snapshotQueries = struct{ requests, errors, buckets string }{
 	requests: `sum by (namespace, ingress, canary, instance) (` + requestsMetric + `)`,
 	errors:   `sum by (namespace, ingress, canary, instance) (` + requestsMetric + `{status=~"5.."})`,
-	buckets:  `sum by (namespace, ingress, canary, instance, le) (` + latencyMetric + `)`,
+	// Buckets are most of any answer (12 per side). Only Ingresses that have a
+	// canary need latency, so the rest are joined away in Prometheus.
+	buckets: `sum by (namespace, ingress, canary, instance, le) (` + latencyMetric +
+		` and on (namespace, ingress) group by (namespace, ingress) (` + requestsMetric + `{canary!=""}))`,
 }
 
 // takeSnapshot reads all counters at `at` (the @ time of an instant query).

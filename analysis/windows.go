@@ -136,7 +136,7 @@ func checkTarget(t Target) error {
 
 // current returns the shared snapshot, refreshed when older than fresh.
 func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error) {
-	if n := len(w.recent); n > 0 && now.Sub(w.recent[n-1].At) < w.fresh {
+	if n := len(w.recent); n > 0 && now.Sub(w.recent[n-1].At)-w.recent[n-1].fetch < w.fresh {
 		return w.recent[n-1], nil
 	}
 	s, err := w.take(ctx, now)
@@ -206,7 +206,12 @@ func (w *Windows) nearest(t Target) *Snapshot {
 
 func (w *Windows) take(ctx context.Context, at time.Time) (*Snapshot, error) {
 	w.queries.Add(3)
-	return takeSnapshot(ctx, w.api, at)
+	began := time.Now()
+	s, err := takeSnapshot(ctx, w.api, at)
+	if s != nil {
+		s.fetch = time.Since(began)
+	}
+	return s, err
 }
 
 func (w *Windows) prune(now time.Time) {

@@ -45,9 +45,12 @@ func firstCompilerError(err error) string {
 	return lines[0]
 }
 
-// maybeShowPluginStatus shows `kubectl canary status` once, a few seconds
-// into the step named by the rollout's showPluginAt, when the canary has had
-// some traffic at that weight.
+// pluginWatchFor is how long `kubectl canary status --watch` is shown: three redraws.
+const pluginWatchFor = 5 * time.Second
+
+// maybeShowPluginStatus shows `kubectl canary status --watch` for a few
+// redraws, a few seconds into the step named by the rollout's showPluginAt,
+// when the canary has had some traffic at that weight.
 func (d *demo) maybeShowPluginStatus(ctx context.Context, res *result, st weights.Status, view *liveView) {
 	if d.plugin == "" || res.showPluginAt == 0 || res.pluginShown || st.Step != res.showPluginAt || st.StepStarted == nil ||
 		time.Since(*st.StepStarted) < 4*time.Second {
@@ -55,7 +58,10 @@ func (d *demo) maybeShowPluginStatus(ctx context.Context, res *result, st weight
 	}
 	res.pluginShown = true
 	fmt.Println()
-	d.runPlugin(ctx, "status", ingressName, "-n", namespace)
+	watchCtx, cancel := context.WithTimeout(ctx, pluginWatchFor)
+	defer cancel()
+	d.runPlugin(watchCtx, "status", ingressName, "-n", namespace, "--watch", "--interval", "2s")
+	say("(the watch goes on until the rollout ends; the demo stops it after %s)", pluginWatchFor)
 	fmt.Println()
 	view.printHeader()
 }
@@ -78,7 +84,7 @@ func (d *demo) runPlugin(ctx context.Context, args ...string) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, d.plugin, append(args, "--kubeconfig="+d.c.Kubeconfig)...).CombinedOutput()
 	fmt.Printf("   $ kubectl canary %s\n%s\n", strings.Join(args, " "), indent(string(out), "   | "))
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		say("(kubectl canary %s: %v)", args[0], err)
 	}
 }
