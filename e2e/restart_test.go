@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ingress-canary/ingress-canary/weights"
 )
@@ -42,4 +44,41 @@ func TestControllerKilledMidStepResumes(t *testing.T) {
 		return st.Phase == weights.PhaseSucceeded
 	})
 	assert.Equal(t, []int{2, 3}, steps, "resumed at step 2, then 3, no skip")
+}
+
+// SIGTERM releases the Lease at once (ReleaseOnCancel), so a successor need not
+// wait out the lease duration. Sequential: it stops the shared controller.
+func TestGracefulShutdownReleasesTheLease(t *testing.T) {
+	ctx := context.Background()
+	leases := suite.cluster.Client.CoordinationV1().Leases("kube-system")
+	lease, err := leases.Get(ctx, "ingress-canary", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, ptrValue(lease.Spec.HolderIdentity), "the suite's controller holds the Lease")
+
+	require.NoError(t, suite.controller.Stop())
+	lease, err = leases.Get(ctx, "ingress-canary", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, ptrValue(lease.Spec.HolderIdentity), "released on SIGTERM")
+
+	start := time.Now()
+	require.NoError(t, suite.controller.Start())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		lease, err = leases.Get(ctx, "ingress-canary", metav1.GetOptions{})
+		require.NoError(t, err)
+		if ptrValue(lease.Spec.HolderIdentity) != "" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the restarted controller did not take the released Lease")
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the restarted controller took the released Lease %.1fs after start", time.Since(start).Seconds())
+	assert.Less(t, time.Since(start), 10*time.Second, "no wait for the old lease to expire (15 s)")
+}
+
+func ptrValue(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
