@@ -27,11 +27,8 @@ func regIncBeta(a, b, x float64) float64 {
 	case x >= 1:
 		return 1
 	}
-	// ln of x^a (1-x)^b / B(a, b), the factor in front of the fraction.
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(lab - la - lb + a*math.Log(x) + b*math.Log1p(-x))
+	// x^a (1-x)^b / B(a, b), the factor in front of the fraction.
+	front := math.Exp(-logBeta(a, b) + a*math.Log(x) + b*math.Log1p(-x))
 	if x < (a+1)/(a+b+2) {
 		return front * betaContinuedFraction(a, b, x) / a
 	}
@@ -106,10 +103,8 @@ func betaQuantile(p, a, b float64) float64 {
 	case p >= 1:
 		return 1
 	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	logDensity := func(x float64) float64 { return lab - la - lb + (a-1)*math.Log(x) + (b-1)*math.Log1p(-x) }
+	lb := logBeta(a, b)
+	logDensity := func(x float64) float64 { return -lb + (a-1)*math.Log(x) + (b-1)*math.Log1p(-x) }
 	lo, hi := 0.0, 1.0
 	x := a / (a + b) // the mean: a start inside the bulk of the distribution
 	for range 300 {
@@ -231,4 +226,13 @@ func RateRatioPValue(errC, nC, errS, nS, ratio float64) float64 {
 	errS = math.Min(math.Max(errS, 0), nS)
 	share := ratio * nC / (ratio*nC + nS)
 	return BinomialTailAtLeast(errC, errC+errS, share)
+}
+
+// logBeta is ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a+b), the normaliser of the
+// Beta distribution, for a, b > 0.
+func logBeta(a, b float64) float64 {
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	return la + lb - lab
 }
