@@ -43,7 +43,6 @@ func betaContinuedFraction(a, b, x float64) float64 {
 	const (
 		maxIter = 10000
 		eps     = 1e-15
-		tiny    = 1e-300 // keeps a divisor away from zero, as Lentz prescribes
 	)
 	qab, qap, qam := a+b, a+1, a-1
 	c, d := 1.0, 1-qab*x/qap
@@ -57,27 +56,11 @@ func betaContinuedFraction(a, b, x float64) float64 {
 		m2 := 2 * fm
 		// The even step of the fraction.
 		aa := fm * (b - fm) * x / ((qam + m2) * (a + m2))
-		d = 1 + aa*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
+		c, d = lentzStep(aa, c, d)
 		h *= d * c
 		// The odd step.
 		aa = -(a + fm) * (qab + fm) * x / ((a + m2) * (qap + m2))
-		d = 1 + aa*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
+		c, d = lentzStep(aa, c, d)
 		del := d * c
 		h *= del
 		if math.Abs(del-1) < eps {
@@ -235,4 +218,21 @@ func logBeta(a, b float64) float64 {
 	lb, _ := math.Lgamma(b)
 	lab, _ := math.Lgamma(a + b)
 	return la + lb - lab
+}
+
+// tiny keeps a divisor away from zero, as Lentz's method prescribes.
+const tiny = 1e-300
+
+// lentzStep advances the modified Lentz recurrences by one partial numerator aa,
+// keeping both away from zero so the fraction never divides by it.
+func lentzStep(aa, c, d float64) (float64, float64) {
+	d = 1 + aa*d
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	c = 1 + aa/c
+	if math.Abs(c) < tiny {
+		c = tiny
+	}
+	return c, 1 / d
 }
