@@ -20,6 +20,12 @@ type options struct {
 	leaderElect             bool
 	leaderElectionNamespace string
 	leaderElectionID        string
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
+	kubeAPIQPS              float64
+	kubeAPIBurst            int
+	trimCache               bool
 	workers                 int
 	logLevel                string
 	logFormat               string
@@ -39,6 +45,16 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader with a Lease, so that only one replica acts.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the Lease. Empty: the Pod's namespace, else ingress-canary.")
 	fs.StringVar(&o.leaderElectionID, "leader-election-id", "ingress-canary", "Name of the Lease.")
+	// 10 s, not kube-controller-manager's 15 s: after a crash a standby waits out
+	// the lease, plus up to two retry periods, and a takeover must stay under 15 s.
+	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 10*time.Second, "How long a standby waits, after the last renewal it saw, before taking over a crashed leader's Lease.")
+	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 7*time.Second, "How long the leader keeps trying to renew before it gives up leading (and exits).")
+	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often the Lease is renewed, or tried by a standby.")
+	// client-go's default is 5 QPS: a thousand rollouts stepping every minute need
+	// more than that, and a step that waits for the rate limiter is a late step.
+	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 50, "Sustained rate of requests to the Kubernetes API.")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 100, "Burst of requests to the Kubernetes API.")
+	fs.BoolVar(&o.trimCache, "trim-cache", true, "Drop managedFields and kubectl's last-applied-configuration from cached objects; the controller reads neither, and they are most of an Ingress's size.")
 	fs.IntVar(&o.workers, "workers", 2, "Ingresses reconciled concurrently.")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
@@ -69,6 +85,13 @@ func (o options) validate() error {
 	}
 	if o.analysisTick < time.Second {
 		errs = append(errs, fmt.Errorf("--analysis-tick=%s: want at least 1s", o.analysisTick))
+	}
+	if o.leaderElect && !(o.retryPeriod > 0 && o.renewDeadline > o.retryPeriod && o.leaseDuration > o.renewDeadline) {
+		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration=%s, --leader-elect-renew-deadline=%s, --leader-elect-retry-period=%s: want lease duration > renew deadline > retry period > 0",
+			o.leaseDuration, o.renewDeadline, o.retryPeriod))
+	}
+	if o.kubeAPIQPS <= 0 || o.kubeAPIBurst < 1 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps=%g, --kube-api-burst=%d: want both positive", o.kubeAPIQPS, o.kubeAPIBurst))
 	}
 	if o.settle < 0 {
 		errs = append(errs, fmt.Errorf("--promotion-settle=%s: want zero or more", o.settle))

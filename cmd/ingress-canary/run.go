@@ -41,6 +41,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	cfg.UserAgent = "ingress-canary"
+	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -69,7 +70,11 @@ func run(ctx context.Context, o options) error {
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "ingress-canary"})
 
 	reconcile := func(ctx context.Context) error {
-		factory := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithNamespace(o.namespace))
+		factoryOpts := []informers.SharedInformerOption{informers.WithNamespace(o.namespace)}
+		if o.trimCache {
+			factoryOpts = append(factoryOpts, informers.WithTransform(controller.TrimForCache))
+		}
+		factory := informers.NewSharedInformerFactoryWithOptions(client, resync, factoryOpts...)
 		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, controller.Options{
 			IngressClass: o.ingressClass,
 			AnalysisTick: o.analysisTick,
@@ -107,9 +112,9 @@ func leadAndReconcile(ctx context.Context, log *zap.Logger, client kubernetes.In
 	leading := make(chan struct{})
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
-		LeaseDuration:   15 * time.Second,
-		RenewDeadline:   10 * time.Second,
-		RetryPeriod:     2 * time.Second,
+		LeaseDuration:   o.leaseDuration,
+		RenewDeadline:   o.renewDeadline,
+		RetryPeriod:     o.retryPeriod,
 		ReleaseOnCancel: true,
 		Name:            o.leaderElectionID,
 		Callbacks: leaderelection.LeaderCallbacks{
