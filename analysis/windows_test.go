@@ -165,8 +165,10 @@ func TestWindowsUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
-			v := NewWindows(tt.api, time.Second, 100*time.Millisecond).Analyze(context.Background(), tt.target, th)
+			w := NewWindows(tt.api, time.Second, 100*time.Millisecond)
+			v := w.Analyze(context.Background(), tt.target, th)
 			assert.Less(t, time.Since(start), 2*time.Second)
+			w.settle()
 			assert.Equal(t, Unavailable, v.Outcome)
 			for _, want := range tt.wantReason {
 				assert.Contains(t, v.Reason, want)
@@ -192,4 +194,15 @@ func TestAPIFor(t *testing.T) {
 	a, err := APIFor("http://prometheus.monitoring:9090")
 	require.NoError(t, err)
 	assert.NotNil(t, a)
+}
+
+// settle waits for the refresh in flight, if any, so that a test reads what it
+// did.
+func (w *Windows) settle() {
+	w.mu.Lock()
+	r := w.refreshing
+	w.mu.Unlock()
+	if r != nil {
+		<-r.done
+	}
 }

@@ -50,8 +50,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("--prometheus-url: %w", err)
 	}
-	// One shared snapshot per half tick serves every rollout's analysis.
-	analyzer := analysis.NewWindows(promAPI, o.analysisTick/2, o.analysisTimeout)
+	// One shared snapshot per half tick serves every rollout's analysis; up to a
+	// tick old, it answers while the next is read, so no due step waits on Prometheus.
+	analyzer := analysis.NewWindows(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2)
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)

@@ -1,0 +1,115 @@
+package analysis
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// gatedAPI holds every query until the test opens the gate, like a Prometheus
+// that takes its time over 10,000 Ingresses.
+type gatedAPI struct {
+	*fakeCounters
+	mu   sync.Mutex
+	gate chan struct{}
+}
+
+func (g *gatedAPI) hold() {
+	g.mu.Lock()
+	g.gate = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gatedAPI) open() {
+	g.mu.Lock()
+	close(g.gate)
+	g.mu.Unlock()
+}
+
+func (g *gatedAPI) Query(ctx context.Context, q string, ts time.Time, o ...v1.Option) (model.Value, v1.Warnings, error) {
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	select {
+	case <-gate:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	return g.fakeCounters.Query(ctx, q, ts, o...)
+}
+
+func TestServeStaleAnswersWhileTheRefreshRuns(t *testing.T) {
+	api := &gatedAPI{fakeCounters: &fakeCounters{at: func(ts time.Time) map[string][2]float64 {
+		s := ts.Sub(t0).Seconds()
+		return map[string][2]float64{"shop web shop-web-v2-80": {10 * s, 0}, "shop web -": {90 * s, 0}}
+	}}}
+	api.hold()
+	api.open()
+	fresh, grace := 2*time.Second, 2*time.Second
+	w := NewWindows(api, fresh, time.Minute).ServeStale(grace)
+	since := t0.Add(100 * time.Second)
+	measure := func(until time.Time) float64 {
+		t.Helper()
+		m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: since, Until: until}, 0.99)
+		require.NoError(t, err)
+		return m.Canary.Requests
+	}
+	// The previous step's last look takes the snapshot the new step starts from.
+	_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
+	require.NoError(t, err)
+	assert.InDelta(t, 100, measure(since.Add(10*time.Second)), 1e-9, "stale beyond grace: waits for the refresh")
+	queries := len(api.queries)
+
+	// Prometheus slows down. Within grace, the old snapshot answers at once and one
+	// refresh starts for everybody.
+	api.hold()
+	for range 3 {
+		assert.InDelta(t, 100, measure(since.Add(13*time.Second)), 1e-9, "the old snapshot serves within grace")
+	}
+	// The refresh is in flight: one query started and is held at the gate.
+	require.Eventually(t, func() bool { return w.inFlight() }, time.Second, time.Millisecond)
+
+	api.open()
+	w.settle()
+	assert.Equal(t, queries+3, len(api.queries), "one refresh, not one per analysis")
+	assert.InDelta(t, 130, measure(since.Add(14*time.Second)), 1e-9, "the refreshed snapshot, read at the first stale look")
+
+	// Beyond fresh+grace nothing stale is served: the analysis waits for the
+	// refresh, and its error when Prometheus fails.
+	api.hold()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = w.Measure(ctx, Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	api.open()
+	w.settle()
+}
+
+func TestWithoutServeStaleEveryStaleLookWaits(t *testing.T) {
+	api := &gatedAPI{fakeCounters: &fakeCounters{at: func(ts time.Time) map[string][2]float64 {
+		return map[string][2]float64{"shop web shop-web-v2-80": {10 * ts.Sub(t0).Seconds(), 0}}
+	}}}
+	api.hold()
+	api.open()
+	w := NewWindows(api, 2*time.Second, time.Minute)
+	since := t0.Add(100 * time.Second)
+	_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
+	require.NoError(t, err)
+	target := Target{Namespace: "shop", Ingress: "web", Since: since}
+	target.Until = since.Add(3 * time.Second)
+	m, err := w.Measure(context.Background(), target, 0.99)
+	require.NoError(t, err)
+	assert.InDelta(t, 30, m.Canary.Requests, 1e-9)
+}
+
+func (w *Windows) inFlight() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.refreshing != nil
+}
