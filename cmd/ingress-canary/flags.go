@@ -45,11 +45,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader with a Lease, so that only one replica acts.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the Lease. Empty: the Pod's namespace, else ingress-canary.")
 	fs.StringVar(&o.leaderElectionID, "leader-election-id", "ingress-canary", "Name of the Lease.")
-	// 10 s, not kube-controller-manager's 15 s: after a crash a standby waits out
-	// the lease, plus up to two retry periods, and a takeover must stay under 15 s.
+	// 10 s and 1 s, not kube-controller-manager's 15 s and 2 s: after a crash a
+	// standby waits out the lease from the last renewal it saw, and it polls at a
+	// jittered 1–2.2 retry periods, so it may see the last renewal one poll late and
+	// the expiry one poll late. 10 + 2 × 2.2 s keeps a takeover under 15 s; with a
+	// 2 s period the e2e leader-kill test measured up to 15.2 s.
 	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 10*time.Second, "How long a standby waits, after the last renewal it saw, before taking over a crashed leader's Lease.")
 	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 7*time.Second, "How long the leader keeps trying to renew before it gives up leading (and exits).")
-	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often the Lease is renewed, or tried by a standby.")
+	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", time.Second, "How often the Lease is renewed, or tried by a standby.")
 	// client-go's default is 5 QPS: a thousand rollouts stepping every minute need
 	// more than that, and a step that waits for the rate limiter is a late step.
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 50, "Sustained rate of requests to the Kubernetes API.")

@@ -20,9 +20,10 @@ func parse(t *testing.T, args ...string) (options, error) {
 func TestFlagDefaults(t *testing.T) {
 	o, err := parse(t)
 	require.NoError(t, err)
-	// A standby takes over a crashed leader after the lease plus up to two retry
-	// periods (one to see the last renewal, one jittered try): under 15 s.
-	assert.LessOrEqual(t, o.leaseDuration+2*o.retryPeriod+o.retryPeriod/5, 15*time.Second)
+	// A standby takes over a crashed leader after the lease plus up to two polls
+	// (one to see the last renewal, one to find it expired), each up to
+	// (1 + client-go's JitterFactor 1.2) retry periods: under 15 s.
+	assert.LessOrEqual(t, o.leaseDuration+2*o.retryPeriod*22/10, 15*time.Second)
 	assert.Greater(t, o.kubeAPIQPS, 5.0, "above client-go's default of 5")
 	assert.True(t, o.trimCache)
 }
