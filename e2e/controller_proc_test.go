@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -28,6 +32,8 @@ type controllerProc struct {
 	args []string
 	// probeAddr serves /readyz, which Start waits for.
 	probeAddr string
+	// metricsAddr serves /metrics (leader_election_master_status).
+	metricsAddr string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -42,7 +48,7 @@ func newControllerProc(bin string, c *cluster.Cluster) *controllerProc {
 
 func newControllerProcWith(bin string, c *cluster.Cluster, name, kubeconfig, leaseNamespace, metricsAddr, probeAddr string) *controllerProc {
 	return &controllerProc{
-		bin: bin, c: c, logPath: filepath.Join(c.WorkDir(), "logs", name+".log"), probeAddr: probeAddr,
+		bin: bin, c: c, logPath: filepath.Join(c.WorkDir(), "logs", name+".log"), probeAddr: probeAddr, metricsAddr: metricsAddr,
 		args: []string{
 			"--kubeconfig=" + kubeconfig,
 			"--prometheus-url=" + c.PrometheusURL,
@@ -116,4 +122,82 @@ func (p *controllerProc) signal(sig syscall.Signal) error {
 	}
 	p.cmd = nil
 	return nil
+}
+
+// Exited reports whether the process last started has exited by itself (for
+// example "leader election lost"), as a kubelet would notice.
+func (p *controllerProc) Exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// identityRE finds the Lease identity in the controller's "waiting for
+// leadership" and "became leader" log lines (console or JSON format).
+var identityRE = regexp.MustCompile(`"identity":\s*"([^"]+)"`)
+
+// logIdentities lists, in order, the identities this controllerProc's processes
+// logged with message (e.g. "waiting for leadership", "became leader"); each
+// start appends to the same log.
+func (p *controllerProc) logIdentities(message string) []string {
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadString('\n')
+		if strings.Contains(line, message) {
+			if m := identityRE.FindStringSubmatch(line); m != nil {
+				out = append(out, m[1])
+			}
+		}
+		if err != nil {
+			return out
+		}
+	}
+}
+
+// identity is the Lease identity of the process last started (from its
+// "waiting for leadership" line), or "" if it has not logged one yet.
+func (p *controllerProc) identity() string {
+	ids := p.logIdentities("waiting for leadership")
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[len(ids)-1]
+}
+
+// leaderMetric reads leader_election_master_status from the process's /metrics:
+// 1 while it leads, 0 as a standby, -1 if it cannot be read.
+func (p *controllerProc) leaderMetric() int {
+	client := http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + p.metricsAddr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "leader_election_master_status{") {
+			if strings.HasSuffix(line, " 1") {
+				return 1
+			}
+			return 0
+		}
+	}
+	return -1
 }
