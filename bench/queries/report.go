@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/bench/internal/fakenginx"
 )
 
 // WriteReport writes res as markdown: the command, the per-tick table, the
@@ -18,7 +19,7 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 		flagsOf(cfg), strings.TrimPrefix(runtime.Version(), "go"), runtime.NumCPU(), res.Took.Round(time.Second))
 	fmt.Fprintf(w, "Fake ingress-nginx: %d Ingresses (%d with a canary side), %d requests series and %d histograms of %d buckets; "+
 		"%.1f MB per scrape, rendered in %s. Prometheus scrapes it every 1 s.\n\n",
-		cfg.Ingresses, cfg.Rollouts[len(cfg.Rollouts)-1], res.Exporter.Series, res.Exporter.Series, len(leValues),
+		cfg.Ingresses, cfg.Rollouts[len(cfg.Rollouts)-1], res.Exporter.Series, res.Exporter.Series, fakenginx.Buckets(),
 		float64(res.Exporter.Bytes)/1e6, ms(res.Exporter.Render))
 	if len(res.Ticks) == 0 {
 		return // stopped before the first tick

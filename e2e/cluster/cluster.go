@@ -26,6 +26,12 @@ type Options struct {
 	WorkDir string
 	// Log receives one progress line per component, with timings. Nil: discard.
 	Log io.Writer
+	// ControlPlaneOnly starts etcd, kube-apiserver, kube-controller-manager
+	// and Prometheus only: no ingress-nginx (nor its objects and stream
+	// sink) and no testapp. For benchmarks that bring their own fake
+	// ingress-nginx metrics (AddScrapeTarget) and need no traffic; HTTPURL,
+	// IngressMetricsURL and the backend methods are then unusable.
+	ControlPlaneOnly bool
 }
 
 // Cluster is a running local cluster; see the package documentation.
@@ -120,16 +126,20 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 
 	// The testapp build (about a second with a warm Go cache) and Prometheus
 	// do not depend on the control plane: run them alongside it.
+	full := !o.ControlPlaneOnly
 	side := make(chan error, 1)
 	go func() {
-		side <- errors.Join(
-			step("testapp", func() error { return c.startTestApp(ctx) }),
-			step("prometheus", c.StartPrometheus))
+		var err error
+		if full {
+			err = step("testapp", func() error { return c.startTestApp(ctx) })
+		}
+		side <- errors.Join(err, step("prometheus", c.StartPrometheus))
 	}()
-	if err := errors.Join(
-		step("pki", func() (err error) { c.pki, err = newPKI(filepath.Join(dir, "pki")); return err }),
-		step("stream sink", c.startStreamSink),
-	); err != nil {
+	err = step("pki", func() (err error) { c.pki, err = newPKI(filepath.Join(dir, "pki")); return err })
+	if err == nil && full {
+		err = step("stream sink", c.startStreamSink)
+	}
+	if err != nil {
 		<-side
 		return c, err
 	}
@@ -143,10 +153,10 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err == nil {
 		err = step("kube-controller-manager", func() error { return c.startControllerManager(ctx) })
 	}
-	if err == nil {
+	if err == nil && full {
 		err = step("ingress objects", func() error { return c.createIngressObjects(ctx) })
 	}
-	if err == nil {
+	if err == nil && full {
 		err = step("ingress-nginx", func() error { return c.startIngressNginx(ctx) })
 	}
 	if err = errors.Join(err, <-side); err != nil {
