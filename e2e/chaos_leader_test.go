@@ -80,7 +80,7 @@ func TestChaosLeaderKilledStandbyTakesOver(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	takeover := time.Since(killedAt)
-	t.Logf("standby took the Lease %.2fs after the leader's SIGKILL (lease 10s, retry period 2s)", takeover.Seconds())
+	t.Logf("standby took the Lease %.2fs after the leader's SIGKILL (the defaults: lease 10s, retry period 1s)", takeover.Seconds())
 	assert.LessOrEqual(t, takeover, 15*time.Second, "takeover after a crash")
 	a.eventually(5*time.Second, "the standby logs that it leads", func() bool {
 		return len(standby.logIdentities("became leader")) == 1 && standby.leaderMetric() == 1
