@@ -5,32 +5,56 @@ import (
 	"sort"
 )
 
+// counters are one side's growth over a window, summed over its series.
+type counters struct {
+	requests, errors float64
+	// buckets maps a histogram bucket's upper bound (le) to its count.
+	buckets map[float64]float64
+}
+
 // windowSide sums, for one side of one Ingress, how much every series grew from
 // base to cur. A series that went down was reset (an ingress-nginx pod restarted):
 // everything it counted since the reset is new, so its current value is the growth.
 // A series absent from base started inside the window and grew from zero.
 func windowSide(base, cur *Snapshot, namespace, ingress string, match func(canary string) bool) counters {
 	out := counters{buckets: map[float64]float64{}}
-	for _, k := range cur.ingress(namespace, ingress) {
-		if !match(k.canary) {
+	var before []series
+	if base != nil {
+		before = base.ingress(namespace, ingress)
+	}
+	for _, c := range cur.ingress(namespace, ingress) {
+		if !match(c.canary) {
 			continue
 		}
-		c := cur.series[k]
-		var b *counters
-		if base != nil {
-			b = base.series[k]
-		}
-		if b == nil {
-			b = &counters{}
-		}
+		b := find(before, c.canary, c.instance)
 		reset := c.requests < b.requests
 		out.requests += growth(b.requests, c.requests, reset)
 		out.errors += growth(b.errors, c.errors, reset)
-		for le, v := range c.buckets {
-			out.buckets[le] += growth(b.buckets[le], v, reset)
+		for _, bk := range c.buckets {
+			out.buckets[bk.le] += growth(b.count(bk.le), bk.count, reset)
 		}
 	}
 	return out
+}
+
+// find returns the series of list with that canary and instance, or a zero one.
+func find(list []series, canary, instance string) series {
+	for _, s := range list {
+		if s.canary == canary && s.instance == instance {
+			return s
+		}
+	}
+	return series{}
+}
+
+// count is the bucket's cumulative count, 0 when the series lacks it.
+func (s series) count(le float64) float64 {
+	for _, b := range s.buckets {
+		if b.le == le {
+			return b.count
+		}
+	}
+	return 0
 }
 
 func growth(before, now float64, reset bool) float64 {

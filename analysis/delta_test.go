@@ -10,8 +10,12 @@ import (
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-func snap(at time.Time, series map[seriesKey]*counters) *Snapshot {
-	return &Snapshot{At: at, series: series}
+func snap(at time.Time, counts map[seriesKey]series) *Snapshot {
+	s := newSnapshot(at)
+	for k, c := range counts {
+		*s.upsert(k) = series{canary: k.canary, instance: k.instance, requests: c.requests, errors: c.errors, buckets: c.buckets}
+	}
+	return s
 }
 
 func TestWindowSideHandlesResetsAndNewSeries(t *testing.T) {
@@ -19,13 +23,13 @@ func TestWindowSideHandlesResetsAndNewSeries(t *testing.T) {
 	b := seriesKey{"shop", "web", "shop-web-v2-80", "pod-b:10254"}
 	other := seriesKey{"shop", "api", "shop-api-v2-80", "pod-a:10254"}
 	stable := seriesKey{"shop", "web", "", "pod-a:10254"}
-	base := snap(t0, map[seriesKey]*counters{
+	base := snap(t0, map[seriesKey]series{
 		a:      {requests: 100, errors: 1},
 		b:      {requests: 500, errors: 5}, // pod b restarts inside the window
 		stable: {requests: 1000},
 		other:  {requests: 7},
 	})
-	cur := snap(t0.Add(time.Minute), map[seriesKey]*counters{
+	cur := snap(t0.Add(time.Minute), map[seriesKey]series{
 		a:      {requests: 160, errors: 4},
 		b:      {requests: 30, errors: 2}, // reset: 30 new requests
 		stable: {requests: 1900, errors: 9},

@@ -38,10 +38,11 @@
 //   - No request counted in the window's start snapshot counts: a burst served
 //     before the step does not leak in.
 //   - The start snapshot is the kept one nearest the step's start (Since) within
-//     fresh; normally the one the previous step's passing analysis took just
-//     before the new weight was written. So up to fresh of the step's first
-//     seconds may be left out (a snapshot after Since) or, when the nearest
-//     snapshot is just before the weight write, included. Those seconds are
+//     fresh+grace; normally the one the previous step's passing analysis used
+//     just before the new weight was written, which ServeStale may have served
+//     up to fresh+grace old. So up to fresh+grace of the step's first seconds
+//     may be left out (a snapshot after Since) or, when the nearest snapshot is
+//     before the weight write, seconds before it included. Those seconds are
 //     mostly at the old weight anyway: ingress-nginx applies a weight 1–3.3 s
 //     after it is written.
 //   - An instant query reads each series' latest scrape at or before its time,
@@ -57,6 +58,9 @@
 // is read at Since (the @ time of instant queries), once per window; rollouts
 // whose steps began within fresh of each other share the read. Prometheus must
 // still hold data at Since: where it holds none, every series counts from zero.
+//
+// No query runs while Windows holds its lock: analyses that wait for a refresh
+// or a start read wait for it alone, and every other analysis goes on.
 //
 // # Verdicts
 //

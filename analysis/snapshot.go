@@ -1,9 +1,12 @@
 package analysis
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -18,49 +21,101 @@ const (
 	latencyMetric  = "nginx_ingress_controller_request_duration_seconds_bucket"
 )
 
-// seriesKey identifies one cumulative counter as the snapshot keeps it: per
-// Ingress, per canary upstream ("" for stable) and per scrape instance, so that a
-// restart of one ingress-nginx pod (its counters reset) is seen as such.
-type seriesKey struct {
-	namespace, ingress, canary, instance string
-}
-
-// counters are the cumulative values of one series at one instant.
-type counters struct {
-	requests, errors float64
-	// buckets maps a histogram bucket's upper bound (le) to its cumulative count.
-	buckets map[float64]float64
-}
-
 // Snapshot is every ingress-nginx request counter at one instant, read with a
 // fixed number of queries whatever the number of rollouts.
 type Snapshot struct {
-	At     time.Time
-	series map[seriesKey]*counters
+	At time.Time
 	// fetch is how long the queries took. A refresh that took longer than the
 	// freshness limit must still count as fresh when it arrives, or every waiting
 	// rollout would refresh again and the query count would grow with them.
 	fetch time.Duration
-
-	// byIngress lists each Ingress's series, so that a window reads only its
-	// own few instead of all of them (1,000 rollouts over 10,000 Ingresses took
-	// 2 s a tick scanning everything).
-	indexOnce sync.Once
-	byIngress map[ingressKey][]seriesKey
+	// ingresses holds each Ingress's series, so that a window reads only its
+	// own few. A snapshot holds every Ingress of the cluster (10,000 at the
+	// scale benchmark), so a series is kept as small as it can be.
+	ingresses map[ingressKey][]series
+	// partial marks a snapshot that kept only the Ingresses with a canary
+	// (withCanaries): it says nothing about the others.
+	partial bool
 }
 
 type ingressKey struct{ namespace, ingress string }
 
-// ingress returns the keys of one Ingress's series.
-func (s *Snapshot) ingress(namespace, ingress string) []seriesKey {
-	s.indexOnce.Do(func() {
-		s.byIngress = map[ingressKey][]seriesKey{}
-		for k := range s.series {
-			ik := ingressKey{k.namespace, k.ingress}
-			s.byIngress[ik] = append(s.byIngress[ik], k)
+// series is one cumulative counter as the snapshot keeps it: per canary
+// upstream ("" for stable) and per scrape instance, so that a restart of one
+// ingress-nginx pod (its counters reset) is seen as such.
+type series struct {
+	canary, instance string
+	requests, errors float64
+	// buckets are the latency histogram's cumulative counts, by ascending
+	// upper bound; nil where latency was not read.
+	buckets []bucket
+}
+
+type bucket struct{ le, count float64 }
+
+// seriesKey names one series in full, for building snapshots.
+type seriesKey struct {
+	namespace, ingress, canary, instance string
+}
+
+func newSnapshot(at time.Time) *Snapshot {
+	return &Snapshot{At: at, ingresses: map[ingressKey][]series{}}
+}
+
+// ingress returns one Ingress's series.
+func (s *Snapshot) ingress(namespace, ingress string) []series {
+	return s.ingresses[ingressKey{namespace, ingress}]
+}
+
+// upsert returns the series k, adding it when new. The pointer is valid until
+// the next upsert for the same Ingress.
+func (s *Snapshot) upsert(k seriesKey) *series {
+	ik := ingressKey{k.namespace, k.ingress}
+	list := s.ingresses[ik]
+	for i := range list {
+		if list[i].canary == k.canary && list[i].instance == k.instance {
+			return &list[i]
 		}
-	})
-	return s.byIngress[ingressKey{namespace, ingress}]
+	}
+	list = append(list, series{canary: k.canary, instance: k.instance})
+	s.ingresses[ik] = list
+	return &list[len(list)-1]
+}
+
+// covers says whether s knows ingress's series: a full snapshot knows every
+// Ingress (one it lacks had none), a partial one only those it kept.
+func (s *Snapshot) covers(namespace, ingress string) bool {
+	_, ok := s.ingresses[ingressKey{namespace, ingress}]
+	return ok || !s.partial
+}
+
+// withCanaries returns a partial snapshot of the Ingresses that have a canary
+// series. A snapshot that is no longer the latest only serves as a window's
+// start, and a window that starts after its first step had canary traffic
+// before; a first step starts where no canary series exists yet, and finds no
+// partial snapshot that covers it.
+func (s *Snapshot) withCanaries() *Snapshot {
+	out := newSnapshot(s.At)
+	out.fetch, out.partial = s.fetch, true
+	for k, list := range s.ingresses {
+		for _, c := range list {
+			if c.canary != "" {
+				out.ingresses[k] = list
+				break
+			}
+		}
+	}
+	return out
+}
+
+// only returns a snapshot of one Ingress's series. They are shared, not copied:
+// a snapshot is never changed once built.
+func (s *Snapshot) only(namespace, ingress string) *Snapshot {
+	out := newSnapshot(s.At)
+	if list := s.ingress(namespace, ingress); list != nil {
+		out.ingresses[ingressKey{namespace, ingress}] = list
+	}
+	return out
 }
 
 // snapshotQueries are the three batched queries of a snapshot. Summing away
@@ -77,42 +132,82 @@ var snapshotQueries = struct{ requests, errors, buckets string }{
 }
 
 // takeSnapshot reads all counters at `at` (the @ time of an instant query).
+// The three queries run at once: one after the other they took a refresh over
+// 10,000 Ingresses past the time ServeStale lets the previous snapshot serve,
+// and every due analysis waited for it.
 func takeSnapshot(ctx context.Context, api v1.API, at time.Time) (*Snapshot, error) {
-	s := &Snapshot{At: at, series: map[seriesKey]*counters{}}
-	for _, q := range []struct {
+	queries := []struct {
 		query string
-		add   func(*counters, model.LabelSet, float64)
+		add   func(*series, model.Metric, float64)
 	}{
-		{snapshotQueries.requests, func(c *counters, _ model.LabelSet, v float64) { c.requests += v }},
-		{snapshotQueries.errors, func(c *counters, _ model.LabelSet, v float64) { c.errors += v }},
+		{snapshotQueries.requests, func(c *series, _ model.Metric, v float64) { c.requests += v }},
+		{snapshotQueries.errors, func(c *series, _ model.Metric, v float64) { c.errors += v }},
 		{snapshotQueries.buckets, addBucket},
-	} {
-		vec, err := instantVector(ctx, api, q.query, at)
-		if err != nil {
-			return nil, err
-		}
-		for _, sample := range vec {
-			m := model.LabelSet(sample.Metric)
+	}
+	answers := make([]model.Vector, len(queries))
+	errs := make([]error, len(queries))
+	// The first failure ends the others: the snapshot is lost anyway.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Go(func() {
+			if answers[i], errs[i] = instantVector(ctx, api, q.query, at); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if err := firstCause(errs); err != nil {
+		return nil, err
+	}
+	s := newSnapshot(at)
+	for i, q := range queries {
+		for _, sample := range answers[i] {
+			m := sample.Metric
 			k := seriesKey{string(m["namespace"]), string(m["ingress"]), string(m["canary"]), string(m["instance"])}
-			c := s.series[k]
-			if c == nil {
-				c = &counters{buckets: map[float64]float64{}}
-				s.series[k] = c
-			}
 			if v := float64(sample.Value); !math.IsNaN(v) {
-				q.add(c, m, v)
+				q.add(s.upsert(k), m, v)
 			}
+		}
+		answers[i] = nil // let the decoded answer go as soon as it is read
+	}
+	for _, list := range s.ingresses {
+		for i := range list {
+			slices.SortFunc(list[i].buckets, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
 		}
 	}
 	return s, nil
 }
 
-func addBucket(c *counters, m model.LabelSet, v float64) {
+// firstCause returns the first error that is not the cancellation the first
+// failure caused, so that the reason names the query that failed.
+func firstCause(errs []error) error {
+	var first error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case !errors.Is(err, context.Canceled):
+			return err
+		case first == nil:
+			first = err
+		}
+	}
+	return first
+}
+
+func addBucket(c *series, m model.Metric, v float64) {
 	le, err := strconv.ParseFloat(string(m["le"]), 64)
 	if err != nil {
 		return // not a histogram bucket; ingress-nginx always sets le
 	}
-	c.buckets[le] += v
+	for i := range c.buckets {
+		if c.buckets[i].le == le {
+			c.buckets[i].count += v
+			return
+		}
+	}
+	c.buckets = append(c.buckets, bucket{le: le, count: v})
 }
 
 func instantVector(ctx context.Context, api v1.API, q string, at time.Time) (model.Vector, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,8 +15,8 @@ import (
 // Windows measures step windows exactly and cheaply. Each refresh reads every
 // ingress-nginx counter with three batched queries, whatever the number of
 // rollouts, and keeps the result for a tick. A window's figures are the growth of
-// the counters from the snapshot nearest the step's start (within fresh; the
-// previous step's passing analysis took one just before the new weight was
+// the counters from the snapshot nearest the step's start (within fresh+grace;
+// the previous step's passing analysis used one just before the new weight was
 // written) to the latest snapshot, with counter resets handled per series.
 // Nothing is extrapolated, and no request counted in the starting snapshot
 // counts; the package documentation says where the window's edges may move.
@@ -42,11 +43,16 @@ type Windows struct {
 	starts   []*baselineEntry
 	baseline map[baselineKey]*baselineEntry
 	// refreshing is the refresh in flight, nil when none.
-	refreshing *refresh
+	refreshing *read
+	// startReads are window-start reads in flight: rollouts whose steps began
+	// within fresh of one another wait for the same one.
+	startReads []*read
 }
 
-// refresh is one snapshot being read; done is closed when snap or err is set.
-type refresh struct {
+// read is one snapshot being read, outside w.mu; done is closed when snap or
+// err is set.
+type read struct {
+	at   time.Time
 	done chan struct{}
 	snap *Snapshot
 	err  error
@@ -184,6 +190,12 @@ func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error)
 	if latest != nil && age < w.fresh+w.grace {
 		return latest, nil
 	}
+	return w.wait(ctx, r)
+}
+
+// wait waits for r without holding w.mu, so that analyses that need no read
+// go on meanwhile. w.mu is held on entry and on return.
+func (w *Windows) wait(ctx context.Context, r *read) (*Snapshot, error) {
 	w.mu.Unlock()
 	defer w.mu.Lock()
 	select {
@@ -201,12 +213,34 @@ func (w *Windows) latest() *Snapshot {
 	return nil
 }
 
-// startRefresh reads a snapshot at now in the background. It outlives the
-// analysis that asked for it (others wait for it too), so it has its own
-// timeout instead of the caller's cancellation.
-func (w *Windows) startRefresh(ctx context.Context, now time.Time) *refresh {
-	r := &refresh{done: make(chan struct{})}
+// startRefresh reads the shared snapshot at now in the background.
+func (w *Windows) startRefresh(ctx context.Context, now time.Time) *read {
+	r := w.startRead(ctx, now, func(s *Snapshot, err error) {
+		w.refreshing = nil
+		if err != nil {
+			return
+		}
+		// Only the latest snapshot needs every Ingress; the others only
+		// serve as window starts (see withCanaries), and 10,000 Ingresses'
+		// series several times over were the biggest part of the heap.
+		if n := len(w.recent); n > 0 {
+			w.recent[n-1] = w.recent[n-1].withCanaries()
+		}
+		w.recent = append(w.recent, s)
+		if len(w.recent) > keepRecent {
+			w.recent = w.recent[len(w.recent)-keepRecent:]
+		}
+		w.prune(now)
+	})
 	w.refreshing = r
+	return r
+}
+
+// startRead reads a snapshot at `at` in the background and calls done with
+// w.mu held. The read outlives the analysis that asked for it (others wait for
+// it too), so it has its own timeout instead of the caller's cancellation.
+func (w *Windows) startRead(ctx context.Context, at time.Time, done func(*Snapshot, error)) *read {
+	r := &read{at: at, done: make(chan struct{})}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		defer close(r.done)
@@ -215,19 +249,11 @@ func (w *Windows) startRefresh(ctx context.Context, now time.Time) *refresh {
 			ctx, cancel = context.WithTimeout(ctx, w.timeout)
 			defer cancel()
 		}
-		s, err := w.take(ctx, now)
+		s, err := w.take(ctx, at)
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		w.refreshing = nil
 		r.snap, r.err = s, err
-		if err != nil {
-			return
-		}
-		w.recent = append(w.recent, s)
-		if len(w.recent) > keepRecent {
-			w.recent = w.recent[len(w.recent)-keepRecent:]
-		}
-		w.prune(now)
+		done(s, err)
 	}()
 	return r
 }
@@ -245,15 +271,11 @@ func (w *Windows) start(ctx context.Context, t Target) (*Snapshot, error) {
 	}
 	found := w.nearest(t)
 	if found == nil {
-		s, err := w.take(ctx, t.Since)
+		s, err := w.readStart(ctx, t)
 		if err != nil {
 			return nil, fmt.Errorf("window start: %w", err)
 		}
 		found = s
-		w.starts = append(w.starts, &baselineEntry{snap: s, lastUsed: t.Until})
-		if len(w.starts) > keepStarts {
-			w.starts = w.starts[len(w.starts)-keepStarts:]
-		}
 	}
 	// Keep only this Ingress's series: a window may live for hours.
 	only := found.only(t.Namespace, t.Ingress)
@@ -261,12 +283,37 @@ func (w *Windows) start(ctx context.Context, t Target) (*Snapshot, error) {
 	return only, nil
 }
 
-// nearest returns the kept snapshot nearest t.Since, if one is within fresh of it.
+// readStart reads the snapshot at t.Since, or waits for a read in flight
+// within fresh of it, and keeps it for the windows that start near it.
+func (w *Windows) readStart(ctx context.Context, t Target) (*Snapshot, error) {
+	for _, r := range w.startReads {
+		if r.at.Sub(t.Since).Abs() <= w.fresh {
+			return w.wait(ctx, r)
+		}
+	}
+	var r *read
+	r = w.startRead(ctx, t.Since, func(s *Snapshot, err error) {
+		w.startReads = slices.DeleteFunc(w.startReads, func(p *read) bool { return p == r })
+		if err != nil {
+			return
+		}
+		w.starts = append(w.starts, &baselineEntry{snap: s, lastUsed: t.Until})
+		if len(w.starts) > keepStarts {
+			w.starts = w.starts[len(w.starts)-keepStarts:]
+		}
+	})
+	w.startReads = append(w.startReads, r)
+	return w.wait(ctx, r)
+}
+
+// nearest returns the kept snapshot nearest t.Since, if one is within
+// fresh+grace of it: the snapshot that judged the previous step may have been
+// served that old, and it is the best start the new step can have.
 func (w *Windows) nearest(t Target) *Snapshot {
 	var found *Snapshot
 	closer := func(s *Snapshot) bool {
 		d := s.At.Sub(t.Since).Abs()
-		return d <= w.fresh && (found == nil || d < found.At.Sub(t.Since).Abs())
+		return d <= w.fresh+w.grace && s.covers(t.Namespace, t.Ingress) && (found == nil || d < found.At.Sub(t.Since).Abs())
 	}
 	for _, s := range w.recent {
 		if closer(s) {
@@ -309,13 +356,4 @@ func (w *Windows) prune(now time.Time) {
 	}
 	clear(w.starts[len(kept):])
 	w.starts = kept
-}
-
-// only copies the series of one Ingress.
-func (s *Snapshot) only(namespace, ingress string) *Snapshot {
-	out := &Snapshot{At: s.At, series: map[seriesKey]*counters{}}
-	for _, k := range s.ingress(namespace, ingress) {
-		out.series[k] = s.series[k]
-	}
-	return out
 }

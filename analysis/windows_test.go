@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,11 +130,11 @@ type failingAPI struct {
 	err     error
 	block   bool
 	answer  model.Value
-	queries int
+	queries atomic.Int64
 }
 
 func (f *failingAPI) Query(ctx context.Context, _ string, _ time.Time, _ ...v1.Option) (model.Value, v1.Warnings, error) {
-	f.queries++
+	f.queries.Add(1)
 	if f.block {
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
@@ -152,11 +153,11 @@ func TestWindowsUnavailable(t *testing.T) {
 		wantQueries int
 	}{
 		{"API error names the query", &failingAPI{err: errors.New("bad_data: parse error")}, good,
-			[]string{"prometheus: query \"" + snapshotQueries.requests + "\"", "bad_data: parse error"}, 1},
+			[]string{"prometheus: query \"" + snapshotQueries.requests + "\"", "bad_data: parse error"}, 3},
 		{"not a vector", &failingAPI{answer: &model.Scalar{Value: 1}}, good,
-			[]string{"want a vector, got scalar"}, 1},
+			[]string{"want a vector, got scalar"}, 3},
 		{"timeout", &failingAPI{block: true}, good,
-			[]string{"context deadline exceeded"}, 1},
+			[]string{"context deadline exceeded"}, 3},
 		{"no namespace", &failingAPI{}, Target{Ingress: "web", Since: t0, Until: t0.Add(time.Minute)},
 			[]string{"prometheus: target has no namespace"}, 0},
 		{"empty window", &failingAPI{}, Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0},
@@ -173,7 +174,7 @@ func TestWindowsUnavailable(t *testing.T) {
 			for _, want := range tt.wantReason {
 				assert.Contains(t, v.Reason, want)
 			}
-			assert.Equal(t, tt.wantQueries, tt.api.queries, "nothing more is asked after a failure")
+			assert.Equal(t, int64(tt.wantQueries), tt.api.queries.Load(), "one refresh's queries, and nothing more after its failure")
 		})
 	}
 }
@@ -205,4 +206,12 @@ func (w *Windows) settle() {
 	if r != nil {
 		<-r.done
 	}
+}
+
+func TestFirstCauseNamesTheQueryThatFailed(t *testing.T) {
+	cancelled := fmt.Errorf("query %q: %w", snapshotQueries.requests, context.Canceled)
+	real := fmt.Errorf("query %q: bad_data", snapshotQueries.buckets)
+	assert.NoError(t, firstCause([]error{nil, nil, nil}))
+	assert.Equal(t, real, firstCause([]error{cancelled, nil, real}), "the cancellations it caused do not hide it")
+	assert.Equal(t, cancelled, firstCause([]error{nil, cancelled, nil}), "a cancellation from outside is the cause")
 }

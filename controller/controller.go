@@ -32,8 +32,8 @@ type Analyzer interface {
 type Options struct {
 	IngressClass string
 	Machine      weights.Config
-	// AnalysisTick is how often a Progressing rollout's window is looked at before
-	// it is due, so that a conclusive regression fails fast. 0 disables it.
+	// AnalysisTick is how often every open step window is looked at before it
+	// is due, so that a conclusive regression fails fast. 0 disables it.
 	AnalysisTick time.Duration
 	// Now is the clock; tests pass their own.
 	Now func() time.Time
@@ -49,9 +49,13 @@ type Controller struct {
 	queue        workqueue.TypedRateLimitingInterface[string]
 	recorder     record.EventRecorder
 	analyzer     Analyzer
-	opts         Options
-	log          *zap.Logger
-	metrics      *Metrics
+	// windows are the open step windows the interim scan looks at.
+	windows *openWindows
+	// ownWrites tell the informer's echoes of our writes from other changes.
+	ownWrites *ownWrites
+	opts      Options
+	log       *zap.Logger
+	metrics   *Metrics
 }
 
 // serviceIndex maps "<namespace>/<service>" to the Ingresses that name it, so a
@@ -76,20 +80,28 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ingress-canary"}),
-		recorder: recorder,
-		analyzer: analyzer,
-		opts:     opts,
-		log:      log,
-		metrics:  metrics,
+		recorder:  recorder,
+		analyzer:  analyzer,
+		windows:   newOpenWindows(),
+		ownWrites: newOwnWrites(),
+		opts:      opts,
+		log:       log,
+		metrics:   metrics,
 	}
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
 	}
 	if _, err := ingInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: c.enqueueIngress,
+		AddFunc: func(obj any) {
+			if ing, ok := obj.(*networkingv1.Ingress); ok && c.ownWrites.isEcho(ing) {
+				return // the canary Ingress we just created
+			}
+			c.enqueueIngress(obj)
+		},
 		UpdateFunc: func(old, cur any) {
+			ing := cur.(*networkingv1.Ingress)
 			// An unchanged resourceVersion is a periodic resync: nothing happened.
-			if old.(*networkingv1.Ingress).ResourceVersion == cur.(*networkingv1.Ingress).ResourceVersion {
+			if old.(*networkingv1.Ingress).ResourceVersion == ing.ResourceVersion || c.ownWrites.isEcho(ing) {
 				return
 			}
 			c.enqueueIngress(cur)
@@ -198,6 +210,10 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	for range workers {
 		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
 	}
+	if c.opts.AnalysisTick > 0 {
+		// Non-sliding: a tick is a tick, however long the last scan took.
+		go wait.NonSlidingUntilWithContext(ctx, c.scanOpenWindows, c.opts.AnalysisTick)
+	}
 	<-ctx.Done()
 	c.log.Info("stopping workers")
 	return nil
@@ -218,6 +234,10 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 	if err != nil {
 		// Transient: try again with backoff.
 		c.queue.AddRateLimited(key)
+		if behindTheCache(err) {
+			c.log.Info("write refused: the cache was behind; retrying", zap.String("key", key), zap.Error(err))
+			return true
+		}
 		utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "key", key)
 		return true
 	}

@@ -1,13 +1,17 @@
 package controller
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
@@ -208,23 +212,49 @@ func TestRemovingCanaryServiceCleansUp(t *testing.T) {
 }
 
 // A conclusive regression found at a tick before the window is due rolls back at
-// once (fast fail); an interim pass changes nothing and writes nothing.
+// once (fast fail): the scan looks at every open window a tick old, and queues
+// only a failing one, whose sync judges it again. An interim pass changes
+// nothing and writes nothing.
 func TestFastFailAtATick(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	f.ctrl.opts.AnalysisTick = 5 * time.Second
-	assert.Equal(t, 5*time.Second, f.sync("web"), "an open window is looked at every tick")
+	assert.Equal(t, time.Minute, f.sync("web"), "the sync waits for the due time; the scan looks at every tick")
+
+	f.now = t0.Add(2 * time.Second)
+	assert.Empty(t, f.ctrl.failingWindows(t.Context()))
+	assert.Empty(t, f.analyzer.targets, "a window younger than a tick is not looked at")
 
 	f.now = t0.Add(10 * time.Second)
-	f.sync("web")
-	assert.Empty(t, f.writes(), "an interim pass writes nothing")
+	assert.Empty(t, f.ctrl.failingWindows(t.Context()), "an interim pass queues nothing")
 	require.Len(t, f.analyzer.targets, 1)
 	assert.Equal(t, t0, f.analyzer.targets[0].Since)
+	assert.Equal(t, f.now, f.analyzer.targets[0].Until)
+	assert.Equal(t, "shop-web-v2-80", f.analyzer.targets[0].CanaryUpstream)
+	f.sync("web")
+	assert.Empty(t, f.writes(), "an interim pass writes nothing")
 
 	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 30.00% > max-error-rate 1.00%"}
 	f.now = t0.Add(15 * time.Second)
+	assert.Equal(t, []string{ns + "/web"}, f.ctrl.failingWindows(t.Context()))
 	f.sync("web")
 	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "delete ingresses web-canary"}, f.writes())
 	assert.Equal(t, weights.PhaseFailed, f.status("web").Phase)
+
+	f.now = t0.Add(20 * time.Second)
+	looks := len(f.analyzer.targets)
+	assert.Empty(t, f.ctrl.failingWindows(t.Context()))
+	assert.Len(t, f.analyzer.targets, looks, "a rolled-back rollout has no open window")
+}
+
+// A window past its due time is the sync's to judge, not the scan's.
+func TestScanLeavesDueWindowsToTheSync(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.ctrl.opts.AnalysisTick = 5 * time.Second
+	f.sync("web")
+	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 30.00%"}
+	f.now = t0.Add(time.Minute)
+	assert.Empty(t, f.ctrl.failingWindows(t.Context()))
+	assert.Empty(t, f.analyzer.targets)
 }
 
 // A due window that passes while nginx sent the canary far less than its weight
@@ -241,4 +271,12 @@ func TestSplitMismatchHolds(t *testing.T) {
 	assert.Equal(t, "10", st.Weight)
 	assert.Contains(t, st.Message, "0.00% of 2000 requests")
 	assert.Contains(t, f.events(), "Warning SplitMismatch "+st.Message)
+}
+
+func TestBehindTheCache(t *testing.T) {
+	gr := schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}
+	assert.True(t, behindTheCache(fmt.Errorf("create canary Ingress shop/web-canary: %w", apierrors.NewAlreadyExists(gr, "web-canary"))))
+	assert.True(t, behindTheCache(fmt.Errorf("patch status: %w", apierrors.NewConflict(gr, "web", errors.New("the object has been modified")))))
+	assert.False(t, behindTheCache(apierrors.NewForbidden(gr, "web", errors.New("RBAC"))))
+	assert.False(t, behindTheCache(errors.New("connection refused")))
 }

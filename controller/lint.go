@@ -237,7 +237,7 @@ func hostPaths(ing *networkingv1.Ingress) map[string]bool {
 }
 
 // hasReadyEndpoints reports whether any EndpointSlice of the Service has a ready
-// endpoint. A nil Ready condition means ready, as the EndpointSlice API defines.
+// endpoint.
 func hasReadyEndpoints(l listers, namespace, service string) (bool, error) {
 	slices, err := l.endpointSlices.EndpointSlices(namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: service}))
 	if err != nil {
@@ -245,7 +245,7 @@ func hasReadyEndpoints(l listers, namespace, service string) (bool, error) {
 	}
 	for _, s := range slices {
 		for _, e := range s.Endpoints {
-			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+			if isReady(e) {
 				return true, nil
 			}
 		}

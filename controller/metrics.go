@@ -15,6 +15,8 @@ type Metrics struct {
 	analyses          *prometheus.CounterVec
 	rollouts          *prometheus.CounterVec
 	reconcileDuration prometheus.Histogram
+	stepLateness      prometheus.Histogram
+	analysisDuration  *prometheus.HistogramVec
 }
 
 // NewMetrics registers the metrics, and client-go's workqueue metrics, with reg.
@@ -36,8 +38,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ingress_canary_reconcile_duration_seconds", Help: "Time to reconcile one Ingress, analysis included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}),
+		stepLateness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "ingress_canary_step_lateness_seconds",
+			Help:    "How long after its due time a step window was judged: queueing and the API rate limit, before the analysis itself.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}),
+		analysisDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ingress_canary_analysis_duration_seconds",
+			Help:    "Time one analysis took, waits for Prometheus included, by look: due (the step's verdict), interim (a sync before the due time) or scan (the fast-fail scan).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}, []string{"look"}),
 	}
-	reg.MustRegister(m.weight, m.phase, m.analyses, m.rollouts, m.reconcileDuration)
+	reg.MustRegister(m.weight, m.phase, m.analyses, m.rollouts, m.reconcileDuration, m.stepLateness, m.analysisDuration)
 	return m
 }
 

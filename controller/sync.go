@@ -28,6 +28,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if apierrors.IsNotFound(err) {
 		// The canary Ingress has an ownerReference: the garbage collector removes it.
 		c.metrics.forget(namespace, name)
+		c.windows.forget(key)
+		c.ownWrites.forget(namespace, name)
+		c.ownWrites.forget(namespace, CanaryName(name))
 		return 0, nil
 	}
 	if err != nil {
@@ -47,6 +50,11 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err := c.writeStatus(ctx, primary, in, d); err != nil {
 		return 0, err
 	}
+	if in.Spec != nil && in.Invalid == nil {
+		c.windows.track(key, d.Status, c.target(primary, in, w), thresholds(in.Spec))
+	} else {
+		c.windows.forget(key)
+	}
 	for _, e := range d.Events {
 		c.record(primary, e, log)
 	}
@@ -54,12 +62,14 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err := c.applyTraffic(ctx, primary, in, w, d.Traffic); err != nil {
 		return 0, err
 	}
-	return c.nextLook(d), nil
+	return d.RequeueAfter, nil
 }
 
-// analyse judges the current window when it is due, and looks at it at every tick
-// before that, so that a conclusive regression fails fast. A due verdict that
-// passed is also checked against the split nginx really achieved.
+// analyse judges the current window when it is due. Before that, once a tick
+// has passed since the window opened, it takes an interim look, so that a
+// rollout the scan found failing (scanOpenWindows) is judged again and rolled
+// back. A due verdict that passed is also checked against the split nginx
+// really achieved.
 func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress, in *weights.Input, w world, log *zap.Logger) {
 	if in.Spec == nil || in.Invalid != nil {
 		return
@@ -76,11 +86,14 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		// at 200 rps; 99.99 % left them unchanged).
 		th.Confidence = interimConfidence
 	}
-	v := c.analyzer.Analyze(ctx, analysis.Target{
-		Namespace: primary.Namespace, Ingress: primary.Name,
-		CanaryUpstream: upstreamName(primary.Namespace, in.Spec.CanaryService, w.canaryPort),
-		Since:          since, Until: in.Now,
-	}, th)
+	t := c.target(primary, *in, w)
+	t.Since, t.Until = since, in.Now
+	look := "interim"
+	if due {
+		look = "due"
+		c.metrics.stepLateness.Observe(in.Now.Sub(*in.Status.NextCheck).Seconds())
+	}
+	v := c.analyze(ctx, look, t, th)
 	if !due {
 		in.Interim = &v
 		if v.Outcome == analysis.Fail {
@@ -97,6 +110,13 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
 }
 
+// analyze asks the analyzer and times it as look.
+func (c *Controller) analyze(ctx context.Context, look string, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
+	start := time.Now()
+	defer func() { c.metrics.analysisDuration.WithLabelValues(look).Observe(time.Since(start).Seconds()) }()
+	return c.analyzer.Analyze(ctx, t, th)
+}
+
 // previousWeight is the weight before the current step: 0 on the first.
 func previousWeight(spec *annotations.Spec, st weights.Status) annotations.Weight {
 	plan := spec.Plan()
@@ -109,15 +129,13 @@ func previousWeight(spec *annotations.Spec, st weights.Status) annotations.Weigh
 // interimConfidence is the confidence a regression needs before its window is due.
 const interimConfidence = 0.9999
 
-// nextLook is the decision's requeue, shortened to the analysis tick while a
-// window is open.
-func (c *Controller) nextLook(d weights.Decision) time.Duration {
-	next := d.RequeueAfter
-	open := d.Status.Phase == weights.PhaseProgressing && d.Status.Step >= 1 && d.Status.NextCheck != nil
-	if open && c.opts.AnalysisTick > 0 && (next == 0 || next > c.opts.AnalysisTick) {
-		next = c.opts.AnalysisTick
+// target names the primary's traffic in ingress-nginx's metrics; the caller
+// sets the window.
+func (c *Controller) target(primary *networkingv1.Ingress, in weights.Input, w world) analysis.Target {
+	return analysis.Target{
+		Namespace: primary.Namespace, Ingress: primary.Name,
+		CanaryUpstream: upstreamName(primary.Namespace, in.Spec.CanaryService, w.canaryPort),
 	}
-	return next
 }
 
 // read parses the primary and runs the pre-flight lint; problems land in Invalid.

@@ -1,31 +1,57 @@
 package controller
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
 )
 
 func TestTrimForCacheDropsWhatIsNeverRead(t *testing.T) {
-	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{
-		Name: "web", Namespace: "shop",
-		Annotations: map[string]string{
-			LastAppliedAnnotation:               `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress"}`,
-			"ingress-canary.dev/canary-service": "web-v2",
+	owner := metav1.OwnerReference{APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Name: "web", UID: "u-web", Controller: ptr(true)}
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web-canary", Namespace: "shop", UID: "u-canary", ResourceVersion: "12", Generation: 3,
+			Annotations: map[string]string{
+				LastAppliedAnnotation:                        `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress"}`,
+				"ingress-canary.dev/canary-service":          "web-v2",
+				"nginx.ingress.kubernetes.io/canary":         "true",
+				"nginx.ingress.kubernetes.io/canary-weight":  "10",
+				"nginx.ingress.kubernetes.io/rewrite-target": "/",
+				"kubernetes.io/ingress.class":                "nginx",
+				"meta.helm.sh/release-name":                  "web",
+			},
+			Labels:          map[string]string{"app": "web", ManagedByLabel: ManagedByValue},
+			OwnerReferences: []metav1.OwnerReference{owner},
+			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
 		},
-		Labels:        map[string]string{"app": "web"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
-	}}
+		Spec: networkingv1.IngressSpec{IngressClassName: ptr("nginx"), Rules: []networkingv1.IngressRule{{Host: "shop.example.com"}}},
+		Status: networkingv1.IngressStatus{LoadBalancer: networkingv1.IngressLoadBalancerStatus{
+			Ingress: []networkingv1.IngressLoadBalancerIngress{{IP: "192.0.2.1"}}}},
+	}
 	out, err := TrimForCache(ing)
 	require.NoError(t, err)
-	got := out.(*networkingv1.Ingress)
-	assert.Nil(t, got.ManagedFields)
-	assert.Equal(t, map[string]string{"ingress-canary.dev/canary-service": "web-v2"}, got.Annotations, "only last-applied is dropped")
-	assert.Equal(t, map[string]string{"app": "web"}, got.Labels)
+	assert.Equal(t, &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web-canary", Namespace: "shop", UID: "u-canary", ResourceVersion: "12",
+			Annotations: map[string]string{
+				"ingress-canary.dev/canary-service":         "web-v2",
+				"nginx.ingress.kubernetes.io/canary":        "true",
+				"nginx.ingress.kubernetes.io/canary-weight": "10",
+				"kubernetes.io/ingress.class":               "nginx",
+			},
+			Labels:          map[string]string{ManagedByLabel: ManagedByValue},
+			OwnerReferences: []metav1.OwnerReference{owner},
+		},
+		Spec: ing.Spec,
+	}, out, "the spec, the owners, our label and the annotations the controller reads")
 }
 
 func TestTrimForCacheKeepsTombstonesAndBareObjects(t *testing.T) {
@@ -38,4 +64,58 @@ func TestTrimForCacheKeepsTombstonesAndBareObjects(t *testing.T) {
 	out, err = TrimForCache(bare)
 	require.NoError(t, err)
 	assert.Nil(t, out.(*networkingv1.Ingress).Annotations)
+}
+
+func TestTrimForCacheKeepsWhatTheLintReads(t *testing.T) {
+	notReady, ready := false, true
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-v2", Namespace: "shop", ResourceVersion: "7",
+			Labels: map[string]string{"app": "web"}, Annotations: map[string]string{"team": "a"}},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "web"}, ClusterIP: "10.0.0.7",
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	slice := func(conds ...*bool) *discoveryv1.EndpointSlice {
+		s := &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Name: "web-v2-abc", Namespace: "shop", ResourceVersion: "9", Labels: map[string]string{
+				discoveryv1.LabelServiceName: "web-v2", discoveryv1.LabelManagedBy: "endpointslice-controller.k8s.io"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+		}
+		for i, c := range conds {
+			s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.1.0.%d", i)}, Conditions: discoveryv1.EndpointConditions{Ready: c}})
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		in   any
+		want any
+	}{
+		{"service keeps its ports", svc, &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "web-v2", Namespace: "shop", ResourceVersion: "7"},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+		}},
+		{"slice with a ready endpoint", slice(&notReady, nil), trimmedSlice(&ready)},
+		{"slice with none ready", slice(&notReady, &notReady), trimmedSlice(&notReady)},
+		{"slice with no endpoints", slice(), trimmedSlice()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := TrimForCache(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, out)
+		})
+	}
+}
+
+func trimmedSlice(ready ...*bool) *discoveryv1.EndpointSlice {
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: "web-v2-abc", Namespace: "shop", ResourceVersion: "9", Labels: map[string]string{discoveryv1.LabelServiceName: "web-v2"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+	}
+	for _, r := range ready {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Conditions: discoveryv1.EndpointConditions{Ready: r}})
+	}
+	return s
 }

@@ -48,6 +48,7 @@ func (c *Controller) writeStatus(ctx context.Context, primary *networkingv1.Ingr
 	}
 	// Later writes in this sync (the switch) need the new resourceVersion.
 	primary.ResourceVersion = updated.ResourceVersion
+	c.ownWrites.wrote(updated)
 	return nil
 }
 
@@ -74,10 +75,11 @@ func (c *Controller) applyTraffic(ctx context.Context, primary *networkingv1.Ing
 		return nil
 	}
 	if w.canary == nil {
-		_, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: FieldManager})
+		created, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: FieldManager})
 		if err != nil {
 			return fmt.Errorf("create canary Ingress %s/%s: %w", desired.Namespace, desired.Name, err)
 		}
+		c.ownWrites.wrote(created)
 		return nil
 	}
 	return c.patchCanary(ctx, w.canary, desired)
@@ -112,10 +114,11 @@ func (c *Controller) patchIngress(ctx context.Context, cur *networkingv1.Ingress
 	if err != nil {
 		return err
 	}
-	_, err = c.client.NetworkingV1().Ingresses(cur.Namespace).Patch(ctx, cur.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	patched, err := c.client.NetworkingV1().Ingresses(cur.Namespace).Patch(ctx, cur.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
 	if err != nil {
 		return fmt.Errorf("patch canary Ingress %s/%s: %w", cur.Namespace, cur.Name, err)
 	}
+	c.ownWrites.wrote(patched)
 	return nil
 }
 
@@ -143,6 +146,7 @@ func (c *Controller) deleteCanary(ctx context.Context, canary *networkingv1.Ingr
 		return nil
 	}
 	uid := canary.UID
+	c.ownWrites.forget(canary.Namespace, canary.Name)
 	err := c.client.NetworkingV1().Ingresses(canary.Namespace).Delete(ctx, canary.Name, metav1.DeleteOptions{
 		Preconditions: &metav1.Preconditions{UID: &uid},
 	})
@@ -167,7 +171,10 @@ func (c *Controller) switchPrimary(ctx context.Context, primary *networkingv1.In
 	if err != nil {
 		return err
 	}
-	_, err = c.client.NetworkingV1().Ingresses(primary.Namespace).Patch(ctx, primary.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	switched, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Patch(ctx, primary.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	if err == nil {
+		c.ownWrites.wrote(switched)
+	}
 	if apierrors.IsInvalid(err) && c.switchedAlready(ctx, primary, stable, canary, port) {
 		// A test op failed because our cached copy was older than our own switch:
 		// the informer had delivered the status write but not yet the switch.

@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		return res, err
 	}
 	t := time.Now()
-	b.c, err = cluster.Start(ctx, cluster.Options{Log: log, ControlPlaneOnly: true})
+	b.c, err = cluster.Start(ctx, cluster.Options{Log: log, ControlPlaneOnly: true, ScrapeInterval: cfg.ScrapeInterval})
 	if err != nil {
 		return res, err
 	}

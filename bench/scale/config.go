@@ -22,6 +22,8 @@ type Config struct {
 	Interval          time.Duration
 	// Quiet is the steady-state period measured after all rollouts are done.
 	Quiet time.Duration
+	// ScrapeInterval is how often Prometheus scrapes the fake ingress-nginx.
+	ScrapeInterval time.Duration
 	// Deadline bounds the whole benchmark, set-up and tear-down included.
 	Deadline time.Duration
 	// Creators is how many objects are created concurrently at set-up.
@@ -73,6 +75,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.StringVar(&c.Steps, "steps", "10,25,50", "ingress-canary.dev/steps of every rollout")
 	fs.DurationVar(&c.Interval, "interval", 30*time.Second, "ingress-canary.dev/interval of every rollout; starts are spread over one interval")
 	fs.DurationVar(&c.Quiet, "quiet", time.Minute, "steady-state period measured after all rollouts are done")
+	fs.DurationVar(&c.ScrapeInterval, "scrape-interval", time.Second, "how often Prometheus scrapes the fake ingress-nginx (whose 10,000 Ingresses' series take most of Prometheus's CPU, on the same cores as everything else)")
 	fs.DurationVar(&c.Deadline, "deadline", 30*time.Minute, "hard limit of the whole benchmark")
 	fs.IntVar(&c.Creators, "creators", 48, "objects created concurrently at set-up")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the fleet's request rates")
@@ -107,6 +110,8 @@ func parseFlags(args []string) (Config, error) {
 			c.Ingresses, runs, max(c.Rollouts, c.Compare))
 	case c.Quiet < 0 || c.Deadline <= 0 || c.Creators < 1:
 		return c, fmt.Errorf("-quiet %s -deadline %s -creators %d: want quiet >= 0, deadline > 0, creators >= 1", c.Quiet, c.Deadline, c.Creators)
+	case c.ScrapeInterval < time.Second || c.ScrapeInterval > c.Interval/3:
+		return c, fmt.Errorf("-scrape-interval %s: want 1s to a third of -interval %s, so that every window holds scrapes", c.ScrapeInterval, c.Interval)
 	}
 	return c, nil
 }
@@ -117,8 +122,8 @@ func flagsOf(c Config) string {
 	if trim == "" {
 		trim = map[bool]string{true: "on", false: "off"}[c.Trim[0]]
 	}
-	s := fmt.Sprintf("-ingresses %d -rollouts %d -compare %d -trim %s -steps %s -interval %s -quiet %s",
-		c.Ingresses, c.Rollouts, c.Compare, trim, c.Steps, c.Interval, c.Quiet)
+	s := fmt.Sprintf("-ingresses %d -rollouts %d -compare %d -trim %s -steps %s -interval %s -quiet %s -scrape-interval %s",
+		c.Ingresses, c.Rollouts, c.Compare, trim, c.Steps, c.Interval, c.Quiet, c.ScrapeInterval)
 	if len(c.ControllerArgs) > 0 {
 		s += " -controller-args " + strconv.Quote(strings.Join(c.ControllerArgs, " "))
 	}

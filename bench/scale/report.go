@@ -33,10 +33,10 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 	fmt.Fprintf(w, "Cluster (etcd, kube-apiserver, kube-controller-manager, Prometheus) started in %s. %d Ingresses in %d namespaces, each with its (headless) Service and EndpointSlice, "+
 		"and per rollout a canary Service and EndpointSlice with ready endpoints: %d objects, created as `kubectl apply` does "+
 		"(last-applied-configuration and managedFields) in %s. Fake ingress-nginx: %d requests series with %d-bucket histograms, %.1f MB per scrape "+
-		"(rendered in %s), scraped every 1 s; Prometheus had them %s later. Every rollout: steps %s, interval %s, default thresholds (min-requests 50); "+
+		"(rendered in %s), scraped every %s; Prometheus had them %s later. Every rollout: steps %s, interval %s, default thresholds (min-requests 50); "+
 		"starts spread over one interval; the canary's share of its Ingress's requests follows the canary Ingress's weight.\n\n",
 		s.ClusterStart.Round(100*time.Millisecond), cfg.Ingresses, (cfg.Ingresses+99)/100, s.Objects, s.Create.Round(time.Second),
-		s.Series, fakenginx.Buckets(), float64(s.ScrapeBytes)/1e6, s.Render.Round(time.Millisecond), s.Scraped.Round(100*time.Millisecond),
+		s.Series, fakenginx.Buckets(), float64(s.ScrapeBytes)/1e6, s.Render.Round(time.Millisecond), cfg.ScrapeInterval, s.Scraped.Round(100*time.Millisecond),
 		cfg.Steps, cfg.Interval)
 	if len(res.Runs) == 0 {
 		return

@@ -32,6 +32,7 @@ type options struct {
 	analysisTimeout         time.Duration
 	analysisTick            time.Duration
 	settle                  time.Duration
+	memoryLimitRatio        float64
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
@@ -64,6 +65,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
 	fs.DurationVar(&o.analysisTick, "analysis-tick", 5*time.Second, "How often an open step window is looked at, to roll back a conclusive regression before the interval ends.")
 	fs.DurationVar(&o.settle, "promotion-settle", 5*time.Second, "Wait between promotion stages, for ingress-nginx to apply each change.")
+	fs.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that the garbage collector works harder before the kernel kills the process. GOMEMLIMIT, when set, wins; 0 turns it off.")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -95,6 +97,9 @@ func (o options) validate() error {
 	}
 	if o.kubeAPIQPS <= 0 || o.kubeAPIBurst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-qps=%g, --kube-api-burst=%d: want both positive", o.kubeAPIQPS, o.kubeAPIBurst))
+	}
+	if !(o.memoryLimitRatio >= 0 && o.memoryLimitRatio <= 1) {
+		errs = append(errs, fmt.Errorf("--memory-limit-ratio=%g: want 0 (off) to 1", o.memoryLimitRatio))
 	}
 	if o.settle < 0 {
 		errs = append(errs, fmt.Errorf("--promotion-settle=%s: want zero or more", o.settle))

@@ -26,6 +26,7 @@ func TestFlagDefaults(t *testing.T) {
 	assert.LessOrEqual(t, o.leaseDuration+2*o.retryPeriod*22/10, 15*time.Second)
 	assert.Greater(t, o.kubeAPIQPS, 5.0, "above client-go's default of 5")
 	assert.True(t, o.trimCache)
+	assert.Equal(t, 0.9, o.memoryLimitRatio)
 }
 
 func TestFlagErrorsNameTheFlagAndValue(t *testing.T) {
@@ -37,6 +38,7 @@ func TestFlagErrorsNameTheFlagAndValue(t *testing.T) {
 		"zero retry":            {[]string{"--leader-elect-retry-period=0s"}, "--leader-elect-retry-period=0s"},
 		"qps":                   {[]string{"--kube-api-qps=0"}, "--kube-api-qps=0"},
 		"tick":                  {[]string{"--analysis-tick=100ms"}, "--analysis-tick=100ms"},
+		"memory ratio":          {[]string{"--memory-limit-ratio=1.5"}, "--memory-limit-ratio=1.5"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parse(t, tc.args...)

@@ -36,6 +36,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	applyMemoryLimit(log, o.memoryLimitRatio, os.DirFS("/"))
 	cfg, err := restConfig(o.kubeconfig)
 	if err != nil {
 		return err
@@ -47,6 +48,19 @@ func run(ctx context.Context, o options) error {
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
 	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	// Events and the Lease get clients of their own, each with its own rate
+	// limit, as kube-controller-manager gives them: a burst of steps must
+	// neither delay a Lease renewal (the leader would lose the Lease) nor wait
+	// behind its own Events (at the scale benchmark's promotions, the shared
+	// limit made steps seconds late).
+	eventClient, err := clientFor(cfg, "events")
+	if err != nil {
+		return err
+	}
+	leaseClient, err := clientFor(cfg, "leader-election")
 	if err != nil {
 		return err
 	}
@@ -70,7 +84,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: eventClient.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "ingress-canary"})
 
@@ -100,7 +114,15 @@ func run(ctx context.Context, o options) error {
 		return reconcile(ctx)
 	}
 	ready.Store(true) // a standby is healthy and ready to take over
-	return leadAndReconcile(ctx, log, client, o, reconcile)
+	return leadAndReconcile(ctx, log, leaseClient, o, reconcile)
+}
+
+// clientFor is a client with cfg's settings and a rate limiter of its own,
+// named purpose in its user agent.
+func clientFor(cfg *rest.Config, purpose string) (kubernetes.Interface, error) {
+	c := rest.CopyConfig(cfg)
+	c.UserAgent = cfg.UserAgent + "/" + purpose
+	return kubernetes.NewForConfig(c)
 }
 
 // leadAndReconcile runs reconcile only while holding the Lease. The Lease is

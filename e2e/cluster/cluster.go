@@ -32,6 +32,9 @@ type Options struct {
 	// ingress-nginx metrics (AddScrapeTarget) and need no traffic; HTTPURL,
 	// IngressMetricsURL and the backend methods are then unusable.
 	ControlPlaneOnly bool
+	// ScrapeInterval is Prometheus' scrape interval. Zero: one second, so that
+	// a test sees a counter move within about two seconds.
+	ScrapeInterval time.Duration
 }
 
 // Cluster is a running local cluster; see the package documentation.
@@ -68,8 +71,10 @@ type Cluster struct {
 	admin      testapp.AdminClient
 	versions   map[string]string   // testapp version -> bridge host:port
 	scrapeJobs map[string][]string // extra Prometheus jobs
-	stopped    bool
-	stopErr    error
+	// scrapeInterval is Prometheus' scrape interval (Options.ScrapeInterval).
+	scrapeInterval time.Duration
+	stopped        bool
+	stopErr        error
 }
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, Prometheus,
@@ -103,6 +108,10 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		IngressMetricsURL: "http://127.0.0.1:" + strconv.Itoa(ingressHealthz) + "/metrics",
 		versions:          map[string]string{},
 		scrapeJobs:        map[string][]string{},
+		scrapeInterval:    o.ScrapeInterval,
+	}
+	if c.scrapeInterval <= 0 {
+		c.scrapeInterval = time.Second
 	}
 	if c.log == nil {
 		c.log = io.Discard

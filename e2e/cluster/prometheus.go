@@ -12,14 +12,11 @@ import (
 	"time"
 )
 
-// Prometheus scrapes every second, so a test sees a counter move within ~2 s.
-const scrapeInterval = "1s"
-
 // writePrometheusConfig renders the scrape config: ingress-nginx's metrics
 // plus every target added with AddScrapeTarget.
 func (c *Cluster) writePrometheusConfig() error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", scrapeInterval, scrapeInterval)
+	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", c.scrapeInterval, c.scrapeInterval)
 	b.WriteString("scrape_configs:\n")
 	job := func(name string, targets []string) {
 		fmt.Fprintf(&b, "- job_name: %q\n  static_configs:\n  - targets: [", name)

@@ -1,0 +1,120 @@
+package analysis
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// heldAt holds the queries at one instant until the test releases them, like a
+// slow start read after a restart.
+type heldAt struct {
+	*fakeCounters
+	at      time.Time
+	release chan struct{}
+}
+
+func (h *heldAt) Query(ctx context.Context, q string, ts time.Time, o ...v1.Option) (model.Value, v1.Warnings, error) {
+	if ts.Equal(h.at) {
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+	return h.fakeCounters.Query(ctx, q, ts, o...)
+}
+
+// growing counts 10 canary and 90 stable requests a second for web, and 50
+// stable ones for api, which has no canary.
+func growing() *fakeCounters {
+	return &fakeCounters{at: func(ts time.Time) map[string][2]float64 {
+		s := ts.Sub(t0).Seconds()
+		return map[string][2]float64{"shop web shop-web-v2-80": {10 * s, 0}, "shop web -": {90 * s, 0}, "shop api -": {50 * s, 0}}
+	}}
+}
+
+// A window whose start must be read from Prometheus waits for that read alone:
+// other analyses go on meanwhile (the scale benchmark saw every analysis stall
+// behind such reads when they ran under the lock).
+func TestAStartReadDoesNotStallOtherAnalyses(t *testing.T) {
+	slowSince := t0.Add(50 * time.Second)
+	api := &heldAt{fakeCounters: growing(), at: slowSince, release: make(chan struct{})}
+	w := NewWindows(api, 2*time.Second, time.Minute)
+	until := t0.Add(200 * time.Second)
+	web := Target{Namespace: "shop", Ingress: "web", Since: t0.Add(100 * time.Second), Until: until}
+	_, err := w.Measure(context.Background(), web, 0.99)
+	require.NoError(t, err)
+
+	slow := make(chan error, 1)
+	go func() {
+		_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "api", Since: slowSince, Until: until}, 0.99)
+		slow <- err
+	}()
+	require.Eventually(t, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.startReads) == 1
+	}, 5*time.Second, time.Millisecond, "the start read at slowSince is in flight")
+
+	done := make(chan Measurement, 1)
+	go func() {
+		m, _ := w.Measure(context.Background(), web, 0.99)
+		done <- m
+	}()
+	select {
+	case m := <-done:
+		assert.InDelta(t, 1000, m.Canary.Requests, 1e-9)
+	case <-time.After(5 * time.Second):
+		t.Fatal("an analysis that needs no query waited for another window's start read")
+	}
+	close(api.release)
+	require.NoError(t, <-slow)
+}
+
+// Once a snapshot is no longer the latest it keeps only the Ingresses with a
+// canary: a later step finds its start there, a first step (no canary series
+// at its start) reads its own.
+func TestOlderSnapshotsKeepOnlyCanaries(t *testing.T) {
+	fake := growing()
+	w := NewWindows(fake, 2*time.Second, time.Minute)
+	since := t0.Add(100 * time.Second)
+	measure := func(ingress string, since, until time.Time) Measurement {
+		t.Helper()
+		m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
+		require.NoError(t, err)
+		return m
+	}
+	// The previous step's verdict, whose window started within fresh: it
+	// takes the snapshot at since.
+	measure("web", since.Add(-time.Second), since)
+	until := since.Add(30 * time.Second)
+	assert.Len(t, fake.queries, 3)
+	assert.InDelta(t, 300, measure("web", since, until).Canary.Requests, 1e-9)
+	assert.Len(t, fake.queries, 6, "the refresh at until; the start is the snapshot at since")
+
+	w.mu.Lock()
+	require.Len(t, w.recent, 2)
+	older := w.recent[0]
+	w.mu.Unlock()
+	assert.True(t, older.partial)
+	assert.Equal(t, []ingressKey{{"shop", "web"}}, keysOf(older), "api has no canary")
+
+	m := measure("api", since, until)
+	assert.InDelta(t, 1500, m.Stable.Requests, 1e-9, "api's stable side counts from since")
+	assert.Len(t, fake.queries, 9, "api's start was read at since")
+	assert.Equal(t, since, fake.queries[8])
+}
+
+func keysOf(s *Snapshot) []ingressKey {
+	var out []ingressKey
+	for k := range s.ingresses {
+		out = append(out, k)
+	}
+	return out
+}
