@@ -3,12 +3,10 @@ package analysis
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -132,45 +130,31 @@ var snapshotQueries = struct{ requests, errors, buckets string }{
 }
 
 // takeSnapshot reads all counters at `at` (the @ time of an instant query).
-// The three queries run at once: one after the other they took a refresh over
-// 10,000 Ingresses past the time ServeStale lets the previous snapshot serve,
-// and every due analysis waited for it.
+// The queries run one after the other, so that one decoded answer at a time is
+// in memory, and Prometheus (on the benchmark's two cores, beside the API
+// server) is not asked three things at once; ServeStale hides the time they
+// take from the analyses.
 func takeSnapshot(ctx context.Context, api v1.API, at time.Time) (*Snapshot, error) {
-	queries := []struct {
+	s := newSnapshot(at)
+	for _, q := range []struct {
 		query string
 		add   func(*series, model.Metric, float64)
 	}{
 		{snapshotQueries.requests, func(c *series, _ model.Metric, v float64) { c.requests += v }},
 		{snapshotQueries.errors, func(c *series, _ model.Metric, v float64) { c.errors += v }},
 		{snapshotQueries.buckets, addBucket},
-	}
-	answers := make([]model.Vector, len(queries))
-	errs := make([]error, len(queries))
-	// The first failure ends the others: the snapshot is lost anyway.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i, q := range queries {
-		wg.Go(func() {
-			if answers[i], errs[i] = instantVector(ctx, api, q.query, at); errs[i] != nil {
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	if err := firstCause(errs); err != nil {
-		return nil, err
-	}
-	s := newSnapshot(at)
-	for i, q := range queries {
-		for _, sample := range answers[i] {
+	} {
+		vec, err := instantVector(ctx, api, q.query, at)
+		if err != nil {
+			return nil, err
+		}
+		for _, sample := range vec {
 			m := sample.Metric
 			k := seriesKey{string(m["namespace"]), string(m["ingress"]), string(m["canary"]), string(m["instance"])}
 			if v := float64(sample.Value); !math.IsNaN(v) {
 				q.add(s.upsert(k), m, v)
 			}
 		}
-		answers[i] = nil // let the decoded answer go as soon as it is read
 	}
 	for _, list := range s.ingresses {
 		for i := range list {
@@ -178,22 +162,6 @@ func takeSnapshot(ctx context.Context, api v1.API, at time.Time) (*Snapshot, err
 		}
 	}
 	return s, nil
-}
-
-// firstCause returns the first error that is not the cancellation the first
-// failure caused, so that the reason names the query that failed.
-func firstCause(errs []error) error {
-	var first error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case !errors.Is(err, context.Canceled):
-			return err
-		case first == nil:
-			first = err
-		}
-	}
-	return first
 }
 
 func addBucket(c *series, m model.Metric, v float64) {
