@@ -99,6 +99,11 @@ func NewWindows(api v1.API, fresh, timeout time.Duration) *Windows {
 // fresh+grace before the analysis, which costs a few seconds of requests, about
 // what one Prometheus scrape interval costs anyway. A snapshot older than that
 // is waited for, so a Prometheus outage still shows as Unavailable.
+//
+// A Prometheus that is slow but answers stretches the grace to twice the last
+// refresh's time (up to the timeout): the scale benchmark's refreshes took 3.5
+// s on a busy machine, longer than a 2.5 s grace, and every due analysis
+// waited for each one.
 func (w *Windows) ServeStale(grace time.Duration) *Windows {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -187,7 +192,7 @@ func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error)
 	if r == nil {
 		r = w.startRefresh(ctx, now)
 	}
-	if latest != nil && age < w.fresh+w.grace {
+	if latest != nil && age < w.fresh+w.graceNow() {
 		return latest, nil
 	}
 	return w.wait(ctx, r)
@@ -204,6 +209,23 @@ func (w *Windows) wait(ctx context.Context, r *read) (*Snapshot, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// graceNow is how much older than fresh a snapshot may serve: the grace
+// ServeStale set, or twice the time the latest refresh took if that is longer,
+// up to the timeout. Zero without ServeStale.
+func (w *Windows) graceNow() time.Duration {
+	if w.grace == 0 {
+		return 0
+	}
+	g := w.grace
+	if latest := w.latest(); latest != nil {
+		g = max(g, 2*latest.fetch)
+	}
+	if w.timeout > 0 {
+		g = min(g, w.timeout)
+	}
+	return g
 }
 
 func (w *Windows) latest() *Snapshot {
@@ -313,7 +335,7 @@ func (w *Windows) nearest(t Target) *Snapshot {
 	var found *Snapshot
 	closer := func(s *Snapshot) bool {
 		d := s.At.Sub(t.Since).Abs()
-		return d <= w.fresh+w.grace && s.covers(t.Namespace, t.Ingress) && (found == nil || d < found.At.Sub(t.Since).Abs())
+		return d <= w.fresh+w.graceNow() && s.covers(t.Namespace, t.Ingress) && (found == nil || d < found.At.Sub(t.Since).Abs())
 	}
 	for _, s := range w.recent {
 		if closer(s) {

@@ -113,3 +113,36 @@ func (w *Windows) inFlight() bool {
 	defer w.mu.Unlock()
 	return w.refreshing != nil
 }
+
+// A Prometheus that answers slowly stretches the grace to twice its last
+// refresh: the old snapshot keeps serving while the next, as slow, is read.
+func TestSlowRefreshesStretchTheGrace(t *testing.T) {
+	api := &gatedAPI{fakeCounters: growing()}
+	api.hold()
+	w := NewWindows(api, 2*time.Second, time.Minute).ServeStale(100 * time.Millisecond)
+	since := t0.Add(100 * time.Second)
+	target := func(until time.Time) Target {
+		return Target{Namespace: "shop", Ingress: "web", Since: since.Add(-time.Second), Until: until}
+	}
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		api.open()
+	}()
+	_, err := w.Measure(context.Background(), target(since), 0.99)
+	require.NoError(t, err)
+	w.mu.Lock()
+	fetch, grace := w.latest().fetch, w.graceNow()
+	w.mu.Unlock()
+	require.GreaterOrEqual(t, fetch, 500*time.Millisecond)
+	assert.Equal(t, 2*fetch, grace)
+
+	// 3 s later the snapshot is 2.4–2.5 s old from its arrival: past fresh plus
+	// the configured grace (2.1 s), within fresh plus the stretched one.
+	api.hold()
+	defer api.open()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	m, err := w.Measure(ctx, target(since.Add(3*time.Second)), 0.99)
+	require.NoError(t, err, "served from the old snapshot, without waiting for the held refresh")
+	assert.Zero(t, m.Canary.Requests, "measured up to the old snapshot, which is also the window's start (a new one would give 30)")
+}
