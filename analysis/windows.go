@@ -330,12 +330,16 @@ func (w *Windows) readStart(ctx context.Context, t Target) (*Snapshot, error) {
 
 // nearest returns the kept snapshot nearest t.Since, if one is within
 // fresh+grace of it: the snapshot that judged the previous step may have been
-// served that old, and it is the best start the new step can have.
+// served that old, and it is the best start the new step can have. The grace
+// is ServeStale's own, never the stretched one: a start seconds before the
+// weight was written counts those seconds at the old weight, and the scale
+// benchmark saw the split check flag such windows (6.3 % of requests at a
+// weight of 10 %) when a slow Prometheus stretched the grace to 4–6 s.
 func (w *Windows) nearest(t Target) *Snapshot {
 	var found *Snapshot
 	closer := func(s *Snapshot) bool {
 		d := s.At.Sub(t.Since).Abs()
-		return d <= w.fresh+w.graceNow() && s.covers(t.Namespace, t.Ingress) && (found == nil || d < found.At.Sub(t.Since).Abs())
+		return d <= w.fresh+w.grace && s.covers(t.Namespace, t.Ingress) && (found == nil || d < found.At.Sub(t.Since).Abs())
 	}
 	for _, s := range w.recent {
 		if closer(s) {
