@@ -53,6 +53,7 @@ func TestChaosAPIServerRestartMidRollout(t *testing.T) {
 		require.NoError(t, suite.controller.Start())
 	}
 	waitLeading(t, suite.controller, "", 30*time.Second)
+	awaitCanaryGone(h, a)
 	counts := stop()
 
 	r := h.check(chaosPlan(a, weights.PhaseSucceeded))

@@ -149,6 +149,7 @@ func TestChaosConcurrentEditsDuringRollout(t *testing.T) {
 	wg.Wait()
 	editsTook := time.Since(begin)
 	end := a.waitPhase(60*time.Second, weights.PhaseSucceeded)
+	awaitCanaryGone(h, a)
 	require.Empty(t, errs, "every edit was accepted")
 
 	ing := a.primary()

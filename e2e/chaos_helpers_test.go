@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/controller"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -144,6 +145,22 @@ func chaosSeed(t *testing.T) uint64 {
 
 // requireNoViolations fails the test with the rollout's recorded timeline when
 // the history shows a broken invariant.
+// awaitCanaryGone waits until the API and h's watch both say that a's canary
+// Ingress is gone. The status is written before the canary Ingress is deleted
+// (it is the intent), so the deletion follows a terminal phase by a moment; a
+// test that reads the history in between would see a canary left behind (two
+// runs of the chaos tests did).
+func awaitCanaryGone(h *history, a *app) {
+	began := time.Now()
+	a.eventually(10*time.Second, "canary Ingress deleted, and seen deleted", func() bool {
+		_, exists := a.canary()
+		return !exists && !h.exists(a.ns, controller.CanaryName(a.primaryName))
+	})
+	if waited := time.Since(began); waited > 0 {
+		a.t.Logf("%s: canary Ingress seen deleted %.2fs after the terminal phase was seen", a.ns, waited.Seconds())
+	}
+}
+
 func requireNoViolations(t *testing.T, h *history, a *app, r rolloutReport) {
 	t.Helper()
 	if len(r.Violations) > 0 {

@@ -143,6 +143,7 @@ func TestChaosRandomKillsDuring20Rollouts(t *testing.T) {
 		if bad[i] {
 			want, backend = weights.PhaseFailed, "web-v1"
 		}
+		awaitCanaryGone(h, a)
 		r := h.check(chaosPlan(a, want))
 		requireNoViolations(t, h, a, r)
 		ing := a.primary()

@@ -88,6 +88,7 @@ func TestChaosLeaderKilledStandbyTakesOver(t *testing.T) {
 	assert.Equal(t, []string{standbyID}, standby.logIdentities("became leader"))
 
 	end := a.waitPhase(60*time.Second, weights.PhaseSucceeded)
+	awaitCanaryGone(h, a)
 	r := h.check(chaosPlan(a, weights.PhaseSucceeded))
 	requireNoViolations(t, h, a, r)
 	assert.True(t, r.StepStarted[1].Equal(*st.StepStarted), "step 1's window kept the start the killed leader wrote")

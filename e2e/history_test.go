@@ -211,6 +211,14 @@ func (h *history) snapshot() []observation {
 	return append([]observation(nil), h.obs...)
 }
 
+// exists says whether the watch's last word on an object is that it exists.
+func (h *history) exists(ns, name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.lastRV[ns+"/"+name]
+	return ok
+}
+
 // counts returns how many watches were opened, relists done and objects a
 // relist found changed.
 func (h *history) counts() (watches, relists, gaps int) {

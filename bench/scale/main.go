@@ -20,6 +20,7 @@
 //	go run ./bench/scale -trim on -compare 0   # one run of 1,000 rollouts
 //	go run ./bench/scale -ingresses 2000 -rollouts 100 -compare 10 -interval 10s -quiet 10s  # a quick look
 //	go run ./bench/scale -controller-args "--kube-api-qps=300 --kube-api-burst=600"
+//	go run ./bench/scale -scrape-interval 5s   # Prometheus ingests a fifth as much beside the controller
 //
 // To find out why a figure is what it is: -trace-queries puts a recording
 // proxy between the controller and Prometheus and tells the shared refreshes
@@ -34,7 +35,8 @@
 // all applied as `kubectl apply` does, so that the Ingresses carry
 // last-applied-configuration and managedFields as real ones do; per rollout a
 // canary Service with ready endpoints. A fake ingress-nginx /metrics (package
-// bench/internal/fakenginx), served by this process and scraped every second,
+// bench/internal/fakenginx), served by this process and scraped every second
+// (-scrape-interval),
 // has every Ingress's traffic and follows each canary Ingress's weight, so
 // that the controller's split check and min-requests see what they would
 // see with nginx.
