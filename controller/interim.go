@@ -32,12 +32,13 @@ func newOpenWindows() *openWindows { return &openWindows{byKey: map[string]openW
 func (o *openWindows) track(key string, st weights.Status, target analysis.Target, th analysis.Thresholds) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if st.Phase != weights.PhaseProgressing || st.Step < 1 || st.StepStarted == nil || st.NextCheck == nil {
+	since, due, open := st.Window()
+	if !open {
 		delete(o.byKey, key)
 		return
 	}
-	target.Since = *st.StepStarted
-	o.byKey[key] = openWindow{target: target, thresholds: th, due: *st.NextCheck}
+	target.Since = since
+	o.byKey[key] = openWindow{target: target, thresholds: th, due: due}
 }
 
 func (o *openWindows) forget(key string) {

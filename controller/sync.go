@@ -51,7 +51,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, err
 	}
 	if in.Spec != nil && in.Invalid == nil {
-		c.windows.track(key, d.Status, c.target(primary, in, w), thresholds(in.Spec))
+		c.windows.track(key, d.Status, targetOf(primary, in.Spec, w), thresholds(in.Spec))
 	} else {
 		c.windows.forget(key)
 	}
@@ -86,7 +86,7 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		// at 200 rps; 99.99 % left them unchanged).
 		th.Confidence = interimConfidence
 	}
-	t := c.target(primary, *in, w)
+	t := targetOf(primary, in.Spec, w)
 	t.Since, t.Until = since, in.Now
 	look := "interim"
 	if due {
@@ -129,12 +129,12 @@ func previousWeight(spec *annotations.Spec, st weights.Status) annotations.Weigh
 // interimConfidence is the confidence a regression needs before its window is due.
 const interimConfidence = 0.9999
 
-// target names the primary's traffic in ingress-nginx's metrics; the caller
+// targetOf names the primary's traffic in ingress-nginx's metrics; the caller
 // sets the window.
-func (c *Controller) target(primary *networkingv1.Ingress, in weights.Input, w world) analysis.Target {
+func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w world) analysis.Target {
 	return analysis.Target{
 		Namespace: primary.Namespace, Ingress: primary.Name,
-		CanaryUpstream: upstreamName(primary.Namespace, in.Spec.CanaryService, w.canaryPort),
+		CanaryUpstream: upstreamName(primary.Namespace, spec.CanaryService, w.canaryPort),
 	}
 }
 

@@ -72,8 +72,15 @@ type Decision struct {
 // AnalysisDue reports whether the current window should be judged now, and the
 // window's start. Only a Progressing rollout on a real step is analysed.
 func AnalysisDue(status Status, now time.Time) (since time.Time, due bool) {
-	if status.Phase != PhaseProgressing || status.Step < 1 || status.StepStarted == nil || status.NextCheck == nil {
-		return time.Time{}, false
+	since, next, open := status.Window()
+	return since, open && !now.Before(next)
+}
+
+// Window returns the open step window: when it began and when it is next
+// judged. Only a Progressing rollout on a real step has one.
+func (s Status) Window() (since, next time.Time, open bool) {
+	if s.Phase != PhaseProgressing || s.Step < 1 || s.StepStarted == nil || s.NextCheck == nil {
+		return time.Time{}, time.Time{}, false
 	}
-	return *status.StepStarted, !now.Before(*status.NextCheck)
+	return *s.StepStarted, *s.NextCheck, true
 }
