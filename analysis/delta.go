@@ -16,17 +16,17 @@ type counters struct {
 // base to cur. A series that went down was reset (an ingress-nginx pod restarted):
 // everything it counted since the reset is new, so its current value is the growth.
 // A series absent from base started inside the window and grew from zero.
-func windowSide(base, cur *Snapshot, namespace, ingress string, match func(canary string) bool) counters {
+func windowSide(base, cur *Snapshot, namespace, ingress string, match func(series) bool) counters {
 	out := counters{buckets: map[float64]float64{}}
 	var before []series
 	if base != nil {
 		before = base.ingress(namespace, ingress)
 	}
 	for _, c := range cur.ingress(namespace, ingress) {
-		if !match(c.canary) {
+		if !match(c) {
 			continue
 		}
-		b := find(before, c.canary, c.instance)
+		b := find(before, c)
 		reset := c.requests < b.requests
 		out.requests += growth(b.requests, c.requests, reset)
 		out.errors += growth(b.errors, c.errors, reset)
@@ -37,10 +37,10 @@ func windowSide(base, cur *Snapshot, namespace, ingress string, match func(canar
 	return out
 }
 
-// find returns the series of list with that canary and instance, or a zero one.
-func find(list []series, canary, instance string) series {
+// find returns the series of list with want's labels, or a zero one.
+func find(list []series, want series) series {
 	for _, s := range list {
-		if s.canary == canary && s.instance == instance {
+		if s.service == want.service && s.canary == want.canary && s.instance == want.instance {
 			return s
 		}
 	}

@@ -38,12 +38,15 @@ type Snapshot struct {
 
 type ingressKey struct{ namespace, ingress string }
 
-// series is one cumulative counter as the snapshot keeps it: per canary
-// upstream ("" for stable) and per scrape instance, so that a restart of one
-// ingress-nginx pod (its counters reset) is seen as such.
+// series is one cumulative counter as the snapshot keeps it: per Service the
+// Ingress routes to (ingress-nginx's `service` label, the primary's backend
+// also on canary-routed requests), per canary upstream ("" for stable) and per
+// scrape instance, so that a restart of one ingress-nginx pod (its counters
+// reset) is seen as such. The service keeps a multi-path Ingress's other
+// backends out of the stable side of a window.
 type series struct {
-	canary, instance string
-	requests, errors float64
+	service, canary, instance string
+	requests, errors          float64
 	// buckets are the latency histogram's cumulative counts, by ascending
 	// upper bound; nil where latency was not read.
 	buckets []bucket
@@ -53,7 +56,7 @@ type bucket struct{ le, count float64 }
 
 // seriesKey names one series in full, for building snapshots.
 type seriesKey struct {
-	namespace, ingress, canary, instance string
+	namespace, ingress, service, canary, instance string
 }
 
 func newSnapshot(at time.Time) *Snapshot {
@@ -71,11 +74,11 @@ func (s *Snapshot) upsert(k seriesKey) *series {
 	ik := ingressKey{k.namespace, k.ingress}
 	list := s.ingresses[ik]
 	for i := range list {
-		if list[i].canary == k.canary && list[i].instance == k.instance {
+		if list[i].service == k.service && list[i].canary == k.canary && list[i].instance == k.instance {
 			return &list[i]
 		}
 	}
-	list = append(list, series{canary: k.canary, instance: k.instance})
+	list = append(list, series{service: k.service, canary: k.canary, instance: k.instance})
 	s.ingresses[ik] = list
 	return &list[len(list)-1]
 }
@@ -121,11 +124,11 @@ func (s *Snapshot) only(namespace, ingress string) *Snapshot {
 // They are constants: no label value from a Kubernetes object is ever put into
 // PromQL, so nothing a user writes in a name can change what is asked.
 var snapshotQueries = struct{ requests, errors, buckets string }{
-	requests: `sum by (namespace, ingress, canary, instance) (` + requestsMetric + `)`,
-	errors:   `sum by (namespace, ingress, canary, instance) (` + requestsMetric + `{status=~"5.."})`,
+	requests: `sum by (namespace, ingress, service, canary, instance) (` + requestsMetric + `)`,
+	errors:   `sum by (namespace, ingress, service, canary, instance) (` + requestsMetric + `{status=~"5.."})`,
 	// Buckets are most of any answer (12 per side). Only Ingresses that have a
 	// canary need latency, so the rest are joined away in Prometheus.
-	buckets: `sum by (namespace, ingress, canary, instance, le) (` + latencyMetric +
+	buckets: `sum by (namespace, ingress, service, canary, instance, le) (` + latencyMetric +
 		` and on (namespace, ingress) group by (namespace, ingress) (` + requestsMetric + `{canary!=""}))`,
 }
 
@@ -150,7 +153,7 @@ func takeSnapshot(ctx context.Context, api v1.API, at time.Time) (*Snapshot, err
 		}
 		for _, sample := range vec {
 			m := sample.Metric
-			k := seriesKey{string(m["namespace"]), string(m["ingress"]), string(m["canary"]), string(m["instance"])}
+			k := seriesKey{string(m["namespace"]), string(m["ingress"]), string(m["service"]), string(m["canary"]), string(m["instance"])}
 			if v := float64(sample.Value); !math.IsNaN(v) {
 				q.add(s.upsert(k), m, v)
 			}

@@ -12,6 +12,10 @@ type Target struct {
 	// CanaryUpstream is ingress-nginx's upstream name for the canary backend,
 	// "<namespace>-<service>-<port>". Empty means any non-empty canary label.
 	CanaryUpstream string
+	// StableService is the Service the canary replaces. Only the primary's
+	// requests to it count as stable (ingress-nginx's `service` label); empty
+	// means every non-canary request of the Ingress.
+	StableService string
 	// Since is when the current step's weight took effect; only requests after it count.
 	Since time.Time
 	// Until is the end of the window, normally now.

@@ -148,8 +148,15 @@ func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Meas
 	if err != nil {
 		return Measurement{}, err
 	}
-	isCanary := func(c string) bool { return c != "" && (t.CanaryUpstream == "" || c == t.CanaryUpstream) }
-	isStable := func(c string) bool { return c == "" }
+	isCanary := func(s series) bool {
+		return s.canary != "" && (t.CanaryUpstream == "" || s.canary == t.CanaryUpstream)
+	}
+	// Stable is what the canary competes with: the requests to the replaced
+	// Service that nginx did not send to the canary. Other paths of the Ingress
+	// are other Services; their errors must neither fail nor mask the canary.
+	isStable := func(s series) bool {
+		return s.canary == "" && (t.StableService == "" || s.service == t.StableService)
+	}
 	return Measurement{
 		Canary: windowSide(base, cur, t.Namespace, t.Ingress, isCanary).side(quantile),
 		Stable: windowSide(base, cur, t.Namespace, t.Ingress, isStable).side(quantile),

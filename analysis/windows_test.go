@@ -21,7 +21,8 @@ type fakeCounters struct {
 	v1.API
 	mu      sync.Mutex
 	queries []time.Time
-	// at returns, per "namespace/ingress/canary", requests and errors at a time.
+	// at returns, per "namespace ingress canary [service]", requests and errors
+	// at a time; canary "-" is stable.
 	at func(t time.Time) map[string][2]float64
 }
 
@@ -31,12 +32,15 @@ func (f *fakeCounters) Query(_ context.Context, q string, ts time.Time, _ ...v1.
 	f.mu.Unlock()
 	var vec model.Vector
 	for key, v := range f.at(ts) {
-		var ns, ing, canary string
-		fmt.Sscanf(key, "%s %s %s", &ns, &ing, &canary)
+		var ns, ing, canary, service string
+		fmt.Sscanf(key, "%s %s %s %s", &ns, &ing, &canary, &service)
 		if canary == "-" {
 			canary = ""
 		}
 		m := model.Metric{"namespace": model.LabelValue(ns), "ingress": model.LabelValue(ing), "canary": model.LabelValue(canary), "instance": "pod-a"}
+		if service != "" {
+			m["service"] = model.LabelValue(service)
+		}
 		switch q {
 		case snapshotQueries.requests:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(v[0])})

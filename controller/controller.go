@@ -132,14 +132,8 @@ func servicesOf(obj any) ([]string, error) {
 	if _, opted := ing.Annotations[annotations.KeyCanaryService]; !opted {
 		return nil, nil
 	}
-	names := map[string]bool{ing.Annotations[annotations.KeyCanaryService]: true}
-	for _, r := range ing.Spec.Rules {
-		if r.HTTP != nil {
-			for _, p := range r.HTTP.Paths {
-				names[backendService(p.Backend)] = true
-			}
-		}
-	}
+	names := servicesRouted(ing)
+	names[ing.Annotations[annotations.KeyCanaryService]] = true
 	var out []string
 	for n := range names {
 		if n != "" {

@@ -27,6 +27,10 @@ type world struct {
 	canaryReady bool
 	// canary is the existing canary Ingress, controlled by the primary, or nil.
 	canary *networkingv1.Ingress
+	// sharedStable names the other Ingresses of the class that route to the
+	// stable Service and port: ingress-nginx (and Traefik) apply a canary per
+	// upstream, so their users would be served the canary too.
+	sharedStable []string
 }
 
 // listers are the cached reads the lint needs.
@@ -38,13 +42,15 @@ type listers struct {
 
 // lint runs the pre-flight checks. Each failure is an *annotations.Error naming
 // the key (or field) and the value, so it can become the Event verbatim.
-func lint(l listers, ingressClass string, primary *networkingv1.Ingress, spec *annotations.Spec) (world, error) {
+// pinned is the stable Service of the rollout in progress ("" when none): a
+// running rollout keeps its target whatever the annotations now say.
+func lint(l listers, ingressClass string, primary *networkingv1.Ingress, spec *annotations.Spec, pinned string) (world, error) {
 	var w world
 	if class := classOf(primary); class != ingressClass {
 		return w, &annotations.Error{Key: "spec.ingressClassName", Value: class,
 			Expected: fmt.Sprintf("ingress class %q: ingress-canary drives ingress-nginx only", ingressClass)}
 	}
-	stable, err := resolveStable(primary, spec)
+	stable, err := resolveStable(primary, spec, pinned)
 	if err != nil {
 		return w, err
 	}
@@ -65,8 +71,13 @@ func lint(l listers, ingressClass string, primary *networkingv1.Ingress, spec *a
 	if w.canary, err = ownCanary(l, primary); err != nil {
 		return w, err
 	}
-	if err := conflicts(l, primary, spec.CanaryService); err != nil {
+	if err := conflicts(l, primary, spec.CanaryService, w.canary); err != nil {
 		return w, err
+	}
+	if stable != spec.CanaryService {
+		if w.sharedStable, err = sharedStable(l, ingressClass, primary, stable); err != nil {
+			return w, err
+		}
 	}
 	w.canaryReady, err = hasReadyEndpoints(l, primary.Namespace, spec.CanaryService)
 	return w, err
@@ -79,25 +90,21 @@ func classOf(ing *networkingv1.Ingress) string {
 	return ing.Annotations[legacyClassAnnotation]
 }
 
-// resolveStable finds the Service being replaced. After a switch the primary routes
-// only to the canary Service, which is then the stable one.
-func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec) (string, error) {
-	used := map[string]bool{}
-	if db := primary.Spec.DefaultBackend; db != nil && db.Service != nil {
-		used[db.Service.Name] = true
-	}
-	for _, r := range primary.Spec.Rules {
-		if r.HTTP != nil {
-			for _, p := range r.HTTP.Paths {
-				if p.Backend.Service != nil {
-					used[p.Backend.Service.Name] = true
-				}
-			}
-		}
-	}
-	if spec.StableService != "" && used[spec.StableService] {
-		return spec.StableService, nil
-	}
+// resolveStable finds the Service being replaced: stable-service, else the one
+// Service besides the canary that the Ingress routes to.
+//
+// Once the canary Service has taken the stable one's place on every path (our
+// promotion switched the primary, or the user changed the source), the canary
+// is the stable Service: that is what "promoted" means, also for an Ingress
+// that routes to other Services too.
+//
+// A rollout in progress keeps the stable Service it started with (pinned): a
+// removed stable-service, or another Service that now looks like the only
+// candidate, never retargets it. Only an explicit new stable-service does, and
+// the state machine treats that as a new revision.
+func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned string) (string, error) {
+	used := servicesRouted(primary)
+	switched := func(stable string) bool { return stable != "" && !used[stable] && used[spec.CanaryService] }
 	var others []string
 	for name := range used {
 		if name != spec.CanaryService {
@@ -105,10 +112,22 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec) (strin
 		}
 	}
 	sort.Strings(others)
+	want := spec.StableService
+	if want == "" {
+		want = pinned
+	}
 	switch {
-	case spec.StableService != "" && len(others) > 0:
-		return "", &annotations.Error{Key: annotations.KeyStableService, Value: spec.StableService,
-			Expected: "a Service the Ingress routes to: " + strings.Join(others, ", ")}
+	case want != "" && used[want]:
+		return want, nil
+	case switched(want) && (pinned == "" || pinned == want):
+		return spec.CanaryService, nil
+	case want != "" && len(others) > 0:
+		expected := "a Service the Ingress routes to: " + strings.Join(others, ", ")
+		if spec.StableService == "" {
+			expected = fmt.Sprintf("set: this rollout replaces %s, which the Ingress no longer routes to (it routes to %s); ingress-canary does not pick another Service on its own",
+				pinned, strings.Join(others, ", "))
+		}
+		return "", &annotations.Error{Key: annotations.KeyStableService, Value: spec.StableService, Expected: expected}
 	case len(others) == 1:
 		return others[0], nil
 	case len(others) == 0 && used[spec.CanaryService]:
@@ -125,8 +144,8 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec) (strin
 func resolveCanaryPort(primary *networkingv1.Ingress, spec *annotations.Spec, stable string, svc *corev1.Service) (networkingv1.ServiceBackendPort, error) {
 	want := spec.CanaryPort
 	explicit := want.Name != "" || want.Number != 0
-	for _, b := range stableBackends(primary, stable) {
-		p := canaryPort(want, b)
+	for _, b := range backendsTo(primary, stable) {
+		p := canaryPort(want, b.Backend)
 		if serviceHasPort(svc, p) {
 			if !explicit {
 				want = p
@@ -192,45 +211,141 @@ func ownCanary(l listers, primary *networkingv1.Ingress) (*networkingv1.Ingress,
 }
 
 // conflicts finds what would make ingress-nginx ignore or mis-merge our canary:
-// another canary Ingress on one of our host/paths (nginx uses only the first), or
-// the canary Service used as a primary backend elsewhere (nginx merges canaries per
-// upstream, so that Ingress would be split too).
-func conflicts(l listers, primary *networkingv1.Ingress, canaryService string) error {
+//   - another canary Ingress on one of our host/paths (nginx uses only the first);
+//   - the canary Service used as a primary backend elsewhere (nginx merges
+//     canaries per upstream, so that Ingress would be split too);
+//   - the canary Service already the canary of another rollout (nginx keeps one
+//     weight per upstream, so one of the two would report a split it does not
+//     get). The older canary Ingress keeps its rollout; ours is refused.
+func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, ours *networkingv1.Ingress) error {
 	all, err := l.ingresses.Ingresses(primary.Namespace).List(labels.Everything())
 	if err != nil {
 		return err
 	}
-	ours := hostPaths(primary)
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	paths := hostPaths(primary)
 	var errs []error
 	for _, other := range all {
 		if other.UID == primary.UID || metav1.IsControlledBy(other, primary) {
 			continue
 		}
-		if other.Annotations[annotations.NginxCanary] == "true" {
-			for hp := range hostPaths(other) {
-				if ours[hp] {
-					errs = append(errs, &annotations.Error{Key: "Ingress " + other.Name, Value: hp,
-						Expected: "no other canary Ingress on " + hp + ": ingress-nginx would use only one of them"})
-					break
-				}
+		routesToCanary := len(backendsTo(other, canaryService)) > 0
+		if other.Annotations[annotations.NginxCanary] != "true" {
+			if routesToCanary {
+				errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: canaryService,
+					Expected: "a Service no other Ingress routes to, but Ingress " + other.Name + " does; ingress-nginx would split its traffic too"})
 			}
 			continue
 		}
-		if len(stableBackends(other, canaryService)) > 0 {
+		for hp := range hostPaths(other) {
+			if paths[hp] {
+				errs = append(errs, &annotations.Error{Key: "Ingress " + other.Name, Value: hp,
+					Expected: "no other canary Ingress on " + hp + ": ingress-nginx would use only one of them"})
+				break
+			}
+		}
+		if routesToCanary && !olderThan(ours, other) {
 			errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: canaryService,
-				Expected: "a Service no other Ingress routes to, but Ingress " + other.Name + " does; ingress-nginx would split its traffic too"})
+				Expected: fmt.Sprintf("a Service that is not already the canary of another rollout, but canary Ingress %s (of %s) routes to it; ingress-nginx keeps one canary weight per Service, so the two rollouts would fight over it",
+					other.Name, ownerName(other))})
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// olderThan reports whether ours exists and was created before other (by
+// name when created in the same second), so that of two rollouts that raced
+// onto one canary Service exactly one carries on.
+func olderThan(ours, other *networkingv1.Ingress) bool {
+	if ours == nil {
+		return false
+	}
+	a, b := ours.CreationTimestamp, other.CreationTimestamp
+	if !a.Equal(&b) {
+		return a.Before(&b)
+	}
+	return ours.Name < other.Name
+}
+
+// ownerName names the Ingress that controls a canary Ingress, or says it has none.
+func ownerName(ing *networkingv1.Ingress) string {
+	if owner := metav1.GetControllerOf(ing); owner != nil {
+		return "Ingress " + owner.Name
+	}
+	return "no controlling Ingress"
+}
+
+// sharedStable lists the other Ingresses of the class that route to the stable
+// Service on one of the ports the primary uses. ingress-nginx attaches a canary
+// to the upstream (Service and port), not to the Ingress, and Traefik's
+// ingress-nginx provider does the same: their users would get the canary, and
+// no analysis would ever look at their requests.
+func sharedStable(l listers, ingressClass string, primary *networkingv1.Ingress, stable string) ([]string, error) {
+	all, err := l.ingresses.Ingresses(primary.Namespace).List(labels.Everything())
+	if err != nil {
+		return nil, err
+	}
+	svc, err := l.services.Services(primary.Namespace).Get(stable)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	ours := backendsTo(primary, stable)
+	var names []string
+	for _, other := range all {
+		if other.UID == primary.UID || metav1.IsControlledBy(other, primary) ||
+			other.Annotations[annotations.NginxCanary] == "true" || classOf(other) != ingressClass {
+			continue
+		}
+		if sharesPort(svc, ours, backendsTo(other, stable)) {
+			names = append(names, other.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// sharesPort reports whether any of theirs routes to the same Service port as
+// one of ours. A port by name and the same port by number are one port; svc
+// (nil when unknown) says which name is which number.
+func sharesPort(svc *corev1.Service, ours, theirs []backendRef) bool {
+	number := func(p networkingv1.ServiceBackendPort) int32 {
+		if p.Name == "" || svc == nil {
+			return p.Number
+		}
+		for _, sp := range svc.Spec.Ports {
+			if sp.Name == p.Name {
+				return sp.Port
+			}
+		}
+		return 0
+	}
+	for _, a := range ours {
+		for _, b := range theirs {
+			pa, pb := a.Backend.Service.Port, b.Backend.Service.Port
+			if pa == pb || (number(pa) != 0 && number(pa) == number(pb)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sharedStableConflict turns w.sharedStable into the problem the user reads:
+// nil when no other Ingress shares the stable upstream.
+func sharedStableConflict(spec *annotations.Spec, w world) error {
+	if len(w.sharedStable) == 0 {
+		return nil
+	}
+	return &annotations.Error{Key: annotations.KeyStableService, Value: w.stable,
+		Expected: fmt.Sprintf("a Service only this Ingress routes to, but Ingress %s also routes to %s on the same port: ingress-nginx applies a canary to every Ingress that routes to the same Service and port, so its users would be served %s too, unanalysed; route this Ingress to a Service of its own for the stable version (same selector, another name)",
+			strings.Join(w.sharedStable, ", "), w.stable, spec.CanaryService)}
+}
+
 func hostPaths(ing *networkingv1.Ingress) map[string]bool {
 	out := map[string]bool{}
-	for _, r := range ing.Spec.Rules {
-		if r.HTTP != nil {
-			for _, p := range r.HTTP.Paths {
-				out[r.Host+p.Path] = true
-			}
+	for _, b := range backendsOf(ing) {
+		if hp := b.HostPath(); hp != "" {
+			out[hp] = true
 		}
 	}
 	return out

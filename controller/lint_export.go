@@ -6,7 +6,6 @@ import (
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // LintReport is what the controller's pre-flight checks say about one primary
@@ -54,10 +54,12 @@ func Lint(ctx context.Context, client kubernetes.Interface, ingressClass string,
 	if err != nil {
 		return report, err
 	}
-	w, err := lint(l, ingressClass, primary, spec)
+	status, _ := weights.ParseStatus(primary.Annotations[annotations.KeyStatus])
+	w, err := lint(l, ingressClass, primary, spec, status.PinnedStable(spec.CanaryService))
 	report.StableService, report.CanaryReady = w.stable, w.canaryReady
 	if problems := annotations.AsErrors(err); len(problems) > 0 || err == nil {
 		report.Problems = append(report.Problems, problems...)
+		report.Problems = append(report.Problems, annotations.AsErrors(sharedStableConflict(spec, w))...)
 		return report, nil
 	}
 	// The listers are in memory, so an error that is not a problem report is a bug
@@ -83,15 +85,14 @@ func snapshotListers(ctx context.Context, client kubernetes.Interface, namespace
 			return listers{}, err
 		}
 	}
-	// lint only looks up the canary Service by name; a missing one is a problem it
-	// reports, so NotFound leaves the indexer empty instead of failing.
-	svc, err := client.CoreV1().Services(namespace).Get(ctx, canaryService, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return listers{}, fmt.Errorf("get Service %s/%s: %w", namespace, canaryService, err)
-	default:
-		if err := svcIdx.Add(svc); err != nil {
+	// lint looks up the canary Service, and the stable one for its port names;
+	// a missing one is a problem it reports, not a failure to read.
+	svcs, err := client.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return listers{}, fmt.Errorf("list Services in %s: %w", namespace, err)
+	}
+	for i := range svcs.Items {
+		if err := svcIdx.Add(&svcs.Items[i]); err != nil {
 			return listers{}, err
 		}
 	}

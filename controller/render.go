@@ -32,26 +32,25 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 	if class, ok := primary.Annotations[legacyClassAnnotation]; ok {
 		ing.Annotations[legacyClassAnnotation] = class
 	}
-	for _, rule := range primary.Spec.Rules {
-		if rule.HTTP == nil {
+	// Rules keep the primary's order; a rule with no replaced path is left out.
+	ruleAt := map[int]int{}
+	for _, b := range backendsTo(primary, stable) {
+		backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b.Backend)}}
+		if b.Path == nil {
+			ing.Spec.DefaultBackend = &backend
 			continue
 		}
-		var paths []networkingv1.HTTPIngressPath
-		for _, p := range rule.HTTP.Paths {
-			if backendService(p.Backend) != stable {
-				continue
-			}
-			p.Backend = networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, p.Backend)}}
-			paths = append(paths, p)
-		}
-		if len(paths) > 0 {
+		i, ok := ruleAt[b.Rule]
+		if !ok {
+			i = len(ing.Spec.Rules)
+			ruleAt[b.Rule] = i
 			ing.Spec.Rules = append(ing.Spec.Rules, networkingv1.IngressRule{
-				Host: rule.Host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: paths}},
+				Host: b.Host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{}},
 			})
 		}
-	}
-	if db := primary.Spec.DefaultBackend; db != nil && backendService(*db) == stable {
-		ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, *db)}}
+		p := *b.Path
+		p.Backend = backend
+		ing.Spec.Rules[i].HTTP.Paths = append(ing.Spec.Rules[i].HTTP.Paths, p)
 	}
 	return ing
 }
@@ -64,13 +63,6 @@ func canaryPort(set networkingv1.ServiceBackendPort, stable networkingv1.Ingress
 	return stable.Service.Port
 }
 
-func backendService(b networkingv1.IngressBackend) string {
-	if b.Service == nil {
-		return ""
-	}
-	return b.Service.Name
-}
-
 // upstreamName is ingress-nginx's name for a backend: "<namespace>-<service>-<port>",
 // which it puts in the `canary` label of canary-routed requests.
 func upstreamName(namespace, service string, port networkingv1.ServiceBackendPort) string {
@@ -79,25 +71,6 @@ func upstreamName(namespace, service string, port networkingv1.ServiceBackendPor
 		p = strconv.Itoa(int(port.Number))
 	}
 	return fmt.Sprintf("%s-%s-%s", namespace, service, p)
-}
-
-// stableBackends lists every backend of the primary that routes to the service.
-func stableBackends(ing *networkingv1.Ingress, service string) []networkingv1.IngressBackend {
-	var out []networkingv1.IngressBackend
-	if db := ing.Spec.DefaultBackend; db != nil && backendService(*db) == service {
-		out = append(out, *db)
-	}
-	for _, rule := range ing.Spec.Rules {
-		if rule.HTTP == nil {
-			continue
-		}
-		for _, p := range rule.HTTP.Paths {
-			if backendService(p.Backend) == service {
-				out = append(out, p.Backend)
-			}
-		}
-	}
-	return out
 }
 
 // ownerRef makes the primary the canary's controller, so deleting the primary

@@ -135,6 +135,7 @@ func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w world) an
 	return analysis.Target{
 		Namespace: primary.Namespace, Ingress: primary.Name,
 		CanaryUpstream: upstreamName(primary.Namespace, spec.CanaryService, w.canaryPort),
+		StableService:  w.stable,
 	}
 }
 
@@ -161,11 +162,12 @@ func (c *Controller) read(primary *networkingv1.Ingress) (weights.Input, world) 
 		w.canary, _ = ownCanary(c.listers, primary)
 		return in, w
 	}
-	w, err = lint(c.listers, c.opts.IngressClass, primary, spec)
+	w, err = lint(c.listers, c.opts.IngressClass, primary, spec, status.PinnedStable(spec.CanaryService))
 	if err != nil {
 		in.Invalid = err
 		return in, w
 	}
+	in.Conflict = sharedStableConflict(spec, w)
 	in.Spec, in.StableService, in.CanaryReady = spec, w.stable, w.canaryReady
 	return in, w
 }

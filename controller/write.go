@@ -201,23 +201,10 @@ type jsonPatchOp struct {
 
 func switchOps(primary *networkingv1.Ingress, stable, canary string, port networkingv1.ServiceBackendPort) []jsonPatchOp {
 	var ops []jsonPatchOp
-	replace := func(path string, b networkingv1.IngressBackend) {
+	for _, b := range backendsTo(primary, stable) {
 		ops = append(ops,
-			jsonPatchOp{Op: "test", Path: path + "/service/name", Value: stable},
-			jsonPatchOp{Op: "replace", Path: path + "/service", Value: networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b)}})
-	}
-	if db := primary.Spec.DefaultBackend; db != nil && backendService(*db) == stable {
-		replace("/spec/defaultBackend", *db)
-	}
-	for i, r := range primary.Spec.Rules {
-		if r.HTTP == nil {
-			continue
-		}
-		for j, p := range r.HTTP.Paths {
-			if backendService(p.Backend) == stable {
-				replace(fmt.Sprintf("/spec/rules/%d/http/paths/%d/backend", i, j), p.Backend)
-			}
-		}
+			jsonPatchOp{Op: "test", Path: b.Pointer + "/service/name", Value: stable},
+			jsonPatchOp{Op: "replace", Path: b.Pointer + "/service", Value: networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b.Backend)}})
 	}
 	return ops
 }

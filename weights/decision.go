@@ -28,8 +28,12 @@ type Input struct {
 	Invalid error
 	// StableService is the Service the primary currently routes the replaced paths to.
 	StableService string
-	Status        Status
-	Commands      annotations.Commands
+	// Conflict is a problem with the world around a valid spec that makes a
+	// higher weight unsafe (another Ingress shares the stable upstream): a new
+	// rollout is refused as Invalid, a running one holds until it is gone.
+	Conflict error
+	Status   Status
+	Commands annotations.Commands
 	// Verdict is the analysis of the current window when it is due, else nil.
 	Verdict *analysis.Verdict
 	// Interim is an analysis of the window so far, before it is due. Only a Fail

@@ -21,10 +21,10 @@ func (m *machine) optOut() {
 	m.next = Status{Phase: PhaseIdle, Message: annotations.KeyCanaryService + " is not set"}
 }
 
-// invalid reports bad input and leaves traffic exactly as it is, but remembers
+// refuse reports bad input and leaves traffic exactly as it is, but remembers
 // the rollout's place so that a fix resumes it.
-func (m *machine) invalid() {
-	msg := m.in.Invalid.Error()
+func (m *machine) refuse(problem error) {
+	msg := problem.Error()
 	if m.in.Status.Phase == PhaseInvalid && m.in.Status.Message == msg {
 		return
 	}
@@ -50,10 +50,10 @@ func (m *machine) settled() {
 // start begins a rollout of the spec's revision from its first step.
 func (m *machine) start(reason, why string) {
 	spec := m.in.Spec
-	if m.in.Status.Active() && m.in.Status.Revision != spec.CanaryService && m.in.Status.Revision != "" {
+	if reason != "RevisionChanged" && m.in.Status.Active() && m.in.Status.Revision != spec.CanaryService && m.in.Status.Revision != "" {
 		reason, why = "RevisionChanged", fmt.Sprintf("%s changed from %s to %s mid-rollout: restarting", annotations.KeyCanaryService, m.in.Status.Revision, spec.CanaryService)
 	}
-	m.next = Status{Phase: PhaseProgressing, Revision: spec.CanaryService, Steps: len(m.plan()), Weight: "0"}
+	m.next = Status{Phase: PhaseProgressing, Revision: spec.CanaryService, Stable: m.in.StableService, Steps: len(m.plan()), Weight: "0"}
 	m.event(reason, "%s; plan %s %% every %s", why, planString(m.plan()), spec.Interval)
 	m.enterFirstStep()
 }

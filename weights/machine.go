@@ -51,7 +51,7 @@ func (m *machine) decide() {
 		return
 	}
 	if in.Invalid != nil {
-		m.invalid()
+		m.refuse(in.Invalid)
 		return
 	}
 	spec := in.Spec
@@ -64,14 +64,30 @@ func (m *machine) decide() {
 		m.ignoreCommands("there is nothing to roll out")
 		m.settled()
 	case in.Status.Revision != spec.CanaryService, in.Status.Phase == "", in.Status.Phase == PhaseIdle:
+		if in.Conflict != nil {
+			m.refuse(in.Conflict)
+			return
+		}
 		m.ignoreCommands("a new rollout starts")
 		m.start("RolloutStarted", fmt.Sprintf("rolling out %s in place of %s", spec.CanaryService, in.StableService))
+	case in.Status.Stable != "" && in.Status.Stable != in.StableService && (in.Status.Active() || in.Status.Phase == PhaseInvalid):
+		m.ignoreCommands("a new rollout starts")
+		m.start("RevisionChanged", fmt.Sprintf("%s changed from %s to %s mid-rollout: restarting", annotations.KeyStableService, in.Status.Stable, in.StableService))
 	case in.Status.Phase == PhaseInvalid:
+		if in.Conflict != nil {
+			m.refuse(in.Conflict)
+			return
+		}
 		m.recover()
 	default:
-		if !m.command() {
-			m.progress()
+		if m.command() {
+			return
 		}
+		if in.Conflict != nil && in.Status.Phase == PhaseProgressing && in.Status.Step >= 1 {
+			m.holdForConflict()
+			return
+		}
+		m.progress()
 	}
 }
 

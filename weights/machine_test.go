@@ -421,6 +421,71 @@ func TestDecide(t *testing.T) {
 			phase: PhasePromoting, step: 1, weight: "100", traffic: canaryAt(annotations.Full),
 			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
 		},
+		{
+			name: "a rollout records the stable Service it replaces", in: input(func(in *Input) { in.Now = t0 }),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500),
+			events: []string{"RolloutStarted", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, "web-v1", d.Status.Stable) },
+		},
+		{
+			name: "a shared stable upstream refuses a new rollout, with no traffic", in: input(func(in *Input) { in.Conflict = errors.New("shared") }),
+			phase: PhaseInvalid, traffic: nil, events: []string{"InvalidSpec"},
+		},
+		{
+			name: "a shared stable upstream keeps an Invalid rollout Invalid", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Status.Phase, in.Status.Message = PhaseInvalid, "bad"
+				in.Conflict = errors.New("shared")
+			}),
+			phase: PhaseInvalid, step: 2, weight: "10", traffic: nil, events: []string{"InvalidSpec"},
+		},
+		{
+			name: "a shared stable upstream mid-rollout holds a passing step", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Verdict = verdict(analysis.Pass, "ok")
+				in.Conflict = errors.New("shared")
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"SharedStableService"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, "holding at weight 5 %: shared", d.Status.Message)
+				assert.Equal(t, at(2*time.Minute), d.Status.NextCheck, "judged again a window later")
+			},
+		},
+		{
+			name: "a shared stable upstream between looks warns once", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Status.Message = "holding at weight 5 %: shared"
+				in.Now = t0.Add(20 * time.Second)
+				in.Conflict = errors.New("shared")
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), requeue: 40 * time.Second,
+		},
+		{
+			name: "a shared stable upstream never stops a rollback", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Verdict = verdict(analysis.Fail, "error rate 5.00%")
+				in.Conflict = errors.New("shared")
+			}),
+			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+		},
+		{
+			name: "a new stable-service mid-rollout restarts it", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Status.Stable = "api-v1"
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"RevisionChanged", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, "web-v1", d.Status.Stable)
+				assert.Contains(t, d.Events[0].Message, "stable-service changed from api-v1 to web-v1 mid-rollout")
+			},
+		},
+		{
+			name: "after the switch the canary is the stable Service: promoted", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Stable: "web-v1", Step: 3, Weight: "100", Stage: StageSwitched, StageStarted: at(0)}
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,7 +507,7 @@ func TestDecide(t *testing.T) {
 // assertNeverRaisesOnTrouble is the safety rule: bad input, a failed analysis, or
 // no data never sends more traffic to the canary than before.
 func assertNeverRaisesOnTrouble(t *testing.T, in Input, d Decision) {
-	trouble := in.Invalid != nil || (in.Verdict != nil && in.Verdict.Outcome != analysis.Pass)
+	trouble := in.Invalid != nil || in.Conflict != nil || (in.Verdict != nil && in.Verdict.Outcome != analysis.Pass)
 	if !trouble || d.Traffic == nil || !d.Traffic.Canary {
 		return
 	}

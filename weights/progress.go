@@ -118,3 +118,33 @@ func (m *machine) newWindow(msg string) {
 	m.next.Message = msg
 	m.requeue = m.in.Spec.Interval
 }
+
+// holdForConflict keeps a running rollout at its weight while another Ingress
+// shares the stable upstream: a higher weight would reach that Ingress's users
+// too. A failing canary is still rolled back; a passing step is judged again a
+// window later, and moves on once the conflict is gone. The window counts only
+// this Ingress's requests, so the other Ingress's traffic never enters it.
+func (m *machine) holdForConflict() {
+	v := m.in.Verdict
+	if v == nil && m.in.Interim != nil && m.in.Interim.Outcome == analysis.Fail {
+		v = m.in.Interim
+	}
+	if v != nil && v.Outcome == analysis.Fail {
+		m.judge()
+		return
+	}
+	m.keepTraffic()
+	msg := fmt.Sprintf("holding at weight %s %%: %s", m.next.Weight, m.in.Conflict)
+	if m.in.Status.Message != msg {
+		m.warn("SharedStableService", "%s", msg)
+	}
+	m.next.Message = msg
+	if v != nil {
+		m.recordAnalysis(*v)
+		m.newWindow(msg)
+		return
+	}
+	if m.next.NextCheck != nil {
+		m.requeue = max(m.next.NextCheck.Sub(m.in.Now), 0)
+	}
+}

@@ -42,6 +42,8 @@ const (
 type Status struct {
 	Phase    Phase  `json:"phase"`
 	Revision string `json:"revision,omitempty"`
+	// Stable is the Service the rollout replaces, fixed when it starts.
+	Stable string `json:"stable,omitempty"`
 	// Step is the 1-based index of the current step in the plan; 0 before the first.
 	Step int `json:"step"`
 	// Steps is the number of steps in the plan, for display.
@@ -118,6 +120,16 @@ func finite(f float64) float64 {
 func (s Status) SameAs(o Status) bool {
 	s.Updated, o.Updated = nil, nil
 	return s.Encode() == o.Encode()
+}
+
+// PinnedStable is the stable Service a rollout of revision keeps while it runs,
+// or while it waits for a fix: "" when no such rollout is under way. A
+// running rollout is never retargeted at another Service on its own.
+func (s Status) PinnedStable(revision string) string {
+	if s.Revision != revision || !(s.Active() || s.Phase == PhaseInvalid) {
+		return ""
+	}
+	return s.Stable
 }
 
 // Active reports whether a canary Ingress may carry traffic in this phase.
