@@ -272,5 +272,6 @@ func (p *parser) routing() Routing {
 	if r.Cookie != "" && !cookieName.MatchString(r.Cookie) {
 		p.fail(KeyCookie, r.Cookie, "a cookie name (letters, digits and !#$%&'*+-.^_`|~)")
 	}
+	p.checkNginxValues(r)
 	return r
 }

@@ -97,6 +97,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 				return // the canary Ingress we just created
 			}
 			c.enqueueIngress(obj)
+			c.enqueueSharers(obj)
 		},
 		UpdateFunc: func(old, cur any) {
 			ing := cur.(*networkingv1.Ingress)
@@ -105,8 +106,13 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 				return
 			}
 			c.enqueueIngress(cur)
+			c.enqueueSharers(old)
+			c.enqueueSharers(cur)
 		},
-		DeleteFunc: c.enqueueIngress,
+		DeleteFunc: func(obj any) {
+			c.enqueueIngress(obj)
+			c.enqueueSharers(obj)
+		},
 	}); err != nil {
 		return nil, err
 	}
@@ -164,6 +170,30 @@ func (c *Controller) enqueueIngress(obj any) {
 		key, err := cache.MetaNamespaceKeyFunc(ing)
 		if err == nil {
 			c.queue.Add(key)
+		}
+	}
+}
+
+// enqueueSharers queues the primaries that name a Service the Ingress routes
+// to: an Ingress that starts or stops sharing a rollout's stable or canary
+// Service changes what that rollout's lint says.
+func (c *Controller) enqueueSharers(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	ing, ok := obj.(*networkingv1.Ingress)
+	if !ok {
+		return
+	}
+	for service := range servicesRouted(ing) {
+		users, err := c.ingressIndex.ByIndex(serviceIndex, ing.Namespace+"/"+service)
+		if err != nil {
+			continue
+		}
+		for _, u := range users {
+			if u.(*networkingv1.Ingress).UID != ing.UID {
+				c.enqueueIngress(u)
+			}
 		}
 	}
 }
