@@ -76,8 +76,8 @@ func (o options) validate() error {
 	var errs []error
 	if o.prometheusURL == "" {
 		errs = append(errs, errors.New("--prometheus-url is required"))
-	} else if u, err := url.Parse(o.prometheusURL); err != nil || u.Scheme == "" || u.Host == "" {
-		errs = append(errs, fmt.Errorf("--prometheus-url=%q: want an absolute URL such as http://prometheus:9090", o.prometheusURL))
+	} else if u, err := url.Parse(o.prometheusURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("--prometheus-url=%q: want an http:// or https:// URL such as http://prometheus:9090", o.prometheusURL))
 	}
 	if o.workers < 1 {
 		errs = append(errs, fmt.Errorf("--workers=%d: want at least 1", o.workers))

@@ -39,6 +39,8 @@ func TestFlagErrorsNameTheFlagAndValue(t *testing.T) {
 		"qps":                   {[]string{"--kube-api-qps=0"}, "--kube-api-qps=0"},
 		"tick":                  {[]string{"--analysis-tick=100ms"}, "--analysis-tick=100ms"},
 		"memory ratio":          {[]string{"--memory-limit-ratio=1.5"}, "--memory-limit-ratio=1.5"},
+		"ftp prometheus":        {[]string{"--prometheus-url=ftp://prometheus:9090"}, `--prometheus-url="ftp://prometheus:9090": want an http:// or https:// URL`},
+		"relative prometheus":   {[]string{"--prometheus-url=prometheus:9090"}, `--prometheus-url="prometheus:9090"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parse(t, tc.args...)

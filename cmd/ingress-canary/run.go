@@ -75,6 +75,7 @@ func run(ctx context.Context, o options) error {
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)
 	controller.RegisterLeaderMetrics(reg)
+	go probePrometheus(ctx, log, promAPI, reg, o.analysisTick, o.analysisTimeout)
 	var ready atomic.Bool
 	if err := serveHTTP(ctx, log, "metrics", o.metricsAddr, metricsHandler(reg)); err != nil {
 		return fmt.Errorf("--metrics-bind-address: %w", err)
