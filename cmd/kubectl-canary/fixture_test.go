@@ -121,7 +121,7 @@ func event(namespace, ingress, reason, message string, at time.Time) *corev1.Eve
 		ObjectMeta:     metav1.ObjectMeta{Namespace: namespace, Name: ingress + "." + reason + at.Format("150405")},
 		InvolvedObject: corev1.ObjectReference{Kind: "Ingress", Namespace: namespace, Name: ingress, UID: types.UID(ingress + "-uid")},
 		Type:           corev1.EventTypeNormal, Reason: reason, Message: message,
-		LastTimestamp: metav1.NewTime(at), Count: 1,
+		LastTimestamp: metav1.NewTime(at), Count: 1, Source: corev1.EventSource{Component: eventComponent},
 	}
 }
 

@@ -14,13 +14,17 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
+// eventComponent is the source the controller records its Events under.
+const eventComponent = "ingress-canary"
+
 // maxEvents is how many of the Ingress's most recent Events status shows.
 const maxEvents = 10
 
 type statusOptions struct {
-	watch    bool
-	interval time.Duration
-	exitCode bool
+	watch     bool
+	interval  time.Duration
+	exitCode  bool
+	allEvents bool
 }
 
 var statusCommand = command{
@@ -32,7 +36,9 @@ var statusCommand = command{
 Shows the rollout of the primary Ingress NAME: a progress bar over the steps
 (ingress-canary.dev/steps), the phase and weight, the canary's and the stable
 side's figures from the last analysis, the time to the next check, the
-controller's message and the Ingress's last 10 Events.
+controller's message and the last 10 Events ingress-canary recorded on the
+Ingress (--all-events adds other controllers' Events, such as ingress-nginx's
+Sync).
 
 --watch redraws every --interval until the rollout ends (Succeeded, Failed or
 Invalid) or Ctrl-C, both of which exit 0. A Succeeded or Failed status about an
@@ -55,6 +61,7 @@ Examples:
 		boolFlag(fs, &o.watch, "watch", false, "Redraw every --interval until the rollout ends or Ctrl-C.")
 		fs.DurationVar(&o.interval, "interval", 2*time.Second, "Time between redraws with --watch.")
 		fs.BoolVar(&o.exitCode, "exit-code", false, "Exit 4 when the rollout is Failed or Invalid.")
+		boolFlag(fs, &o.allEvents, "all-events", false, "Show every controller's Events on the Ingress, not only ingress-canary's.")
 		return func(ctx context.Context, a *app, g globalOptions, args []string) error {
 			if o.interval <= 0 {
 				return usagef("status", "--interval=%s: want a positive duration", o.interval)
@@ -70,7 +77,7 @@ func (a *app) status(ctx context.Context, g globalOptions, name string, o status
 		return err
 	}
 	for first := true; ; first = false {
-		r, err := a.showStatus(ctx, client, g, namespace, name, o.watch, first)
+		r, err := a.showStatus(ctx, client, g, namespace, name, o, first)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // Ctrl-C during a read: the user ended the watch
@@ -91,7 +98,7 @@ func (a *app) status(ctx context.Context, g globalOptions, name string, o status
 }
 
 // showStatus reads the Ingress and its Events and draws the view once.
-func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g globalOptions, namespace, name string, watch, first bool) (rollout, error) {
+func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g globalOptions, namespace, name string, o statusOptions, first bool) (rollout, error) {
 	ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return rollout{}, fmt.Errorf("get Ingress %s/%s: %w", namespace, name, err)
@@ -100,12 +107,12 @@ func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g glo
 	if g.output == outputJSON {
 		return r, writeJSON(a.stdout, r.Status)
 	}
-	events, err := ingressEvents(ctx, client, ing)
+	events, err := ingressEvents(ctx, client, ing, o.allEvents)
 	if err != nil {
 		return r, err
 	}
 	switch {
-	case watch && a.terminal:
+	case o.watch && a.terminal:
 		// Clear the screen and home the cursor, so each redraw replaces the last.
 		fmt.Fprint(a.stdout, "\x1b[H\x1b[2J")
 	case !first:
@@ -115,11 +122,13 @@ func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g glo
 	return r, nil
 }
 
-// ingressEvents returns the Ingress's most recent Events, oldest first. The field
-// selector narrows the list on the server; the same checks run here again
-// because a selector is a hint some API servers (and fakes) do not apply, and
-// the UID keeps out Events of an earlier Ingress of the same name.
-func ingressEvents(ctx context.Context, client kubernetes.Interface, ing *networkingv1.Ingress) ([]corev1.Event, error) {
+// ingressEvents returns the Ingress's most recent Events, oldest first: only
+// ingress-canary's unless all, because ingress-nginx records a Sync Event on
+// every Ingress change and would crowd ours out. The field selector narrows the
+// list on the server; the same checks run here again because a selector is a
+// hint some API servers (and fakes) do not apply, and the UID keeps out Events
+// of an earlier Ingress of the same name.
+func ingressEvents(ctx context.Context, client kubernetes.Interface, ing *networkingv1.Ingress, all bool) ([]corev1.Event, error) {
 	selector := fields.Set{"involvedObject.kind": "Ingress", "involvedObject.name": ing.Name}.AsSelector().String()
 	list, err := client.CoreV1().Events(ing.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector})
 	if err != nil {
@@ -128,7 +137,8 @@ func ingressEvents(ctx context.Context, client kubernetes.Interface, ing *networ
 	var out []corev1.Event
 	for _, e := range list.Items {
 		o := e.InvolvedObject
-		if o.Kind == "Ingress" && o.Name == ing.Name && (o.UID == "" || ing.UID == "" || o.UID == ing.UID) {
+		ours := e.Source.Component == eventComponent || e.ReportingController == eventComponent
+		if o.Kind == "Ingress" && o.Name == ing.Name && (o.UID == "" || ing.UID == "" || o.UID == ing.UID) && (all || ours) {
 			out = append(out, e)
 		}
 	}

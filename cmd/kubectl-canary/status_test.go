@@ -44,6 +44,20 @@ func TestStatusShowsTheRolloutAndItsEvents(t *testing.T) {
 	assert.NotContains(t, out, "\x1b[", "no screen control without --watch on a terminal")
 }
 
+func TestStatusShowsOnlyOurEventsUnlessAsked(t *testing.T) {
+	sync := event("shop", "web", "Sync", "Scheduled for sync", testNow.Add(-time.Minute))
+	sync.Source.Component = "nginx-ingress-controller"
+	h := newHarness(primary("shop", "web", "web-v1", rolloutAnnotations("web-v2", progressing)), sync,
+		event("shop", "web", "StepStarted", "step 2/4", testNow.Add(-2*time.Minute)))
+	require.Equal(t, exitOK, h.run("status", "web", "-n", "shop"))
+	assert.NotContains(t, h.stdout.String(), "Scheduled for sync")
+	assert.Contains(t, h.stdout.String(), "step 2/4")
+
+	h = newHarness(primary("shop", "web", "web-v1", rolloutAnnotations("web-v2", progressing)), sync)
+	require.Equal(t, exitOK, h.run("status", "web", "-n", "shop", "--all-events"))
+	assert.Contains(t, h.stdout.String(), "Scheduled for sync")
+}
+
 func TestStatusOfAMissingIngressIsAnError(t *testing.T) {
 	h := newHarness()
 	assert.Equal(t, exitError, h.run("status", "nope"))
