@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -52,7 +53,50 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 		p.Backend = backend
 		ing.Spec.Rules[i].HTTP.Paths = append(ing.Spec.Rules[i].HTTP.Paths, p)
 	}
+	if ing.Spec.DefaultBackend != nil {
+		for _, root := range defaultBackendRoots(primary, *ing.Spec.DefaultBackend) {
+			i := slices.IndexFunc(ing.Spec.Rules, func(r networkingv1.IngressRule) bool { return r.Host == root.Host })
+			if i < 0 {
+				ing.Spec.Rules = append(ing.Spec.Rules, root)
+				continue
+			}
+			ing.Spec.Rules[i].HTTP.Paths = append(ing.Spec.Rules[i].HTTP.Paths, root.HTTP.Paths...)
+		}
+	}
 	return ing
+}
+
+// defaultBackendRoots are the rules that carry a default-backend canary to the
+// primary's hosts. ingress-nginx serves the root ("/", Prefix) of each host of
+// an Ingress that has rules from that Ingress's default backend, but merges a
+// canary's default backend only into the catch-all server: without a rule
+// "/" for the host, the canary would never be routed there. A host whose
+// rules name "/" already routes it through a path of its own.
+func defaultBackendRoots(primary *networkingv1.Ingress, canary networkingv1.IngressBackend) []networkingv1.IngressRule {
+	rooted := map[string]bool{}
+	var hosts []string
+	for _, b := range backendsOf(primary) {
+		if b.Path == nil {
+			continue
+		}
+		if !rooted[b.Host] && !slices.Contains(hosts, b.Host) {
+			hosts = append(hosts, b.Host)
+		}
+		if b.Path.Path == "/" && b.Path.PathType != nil && *b.Path.PathType == networkingv1.PathTypePrefix {
+			rooted[b.Host] = true
+		}
+	}
+	prefix := networkingv1.PathTypePrefix
+	var out []networkingv1.IngressRule
+	for _, host := range hosts {
+		if host == "" || rooted[host] {
+			continue // "" is the catch-all server, which the default backend covers
+		}
+		out = append(out, networkingv1.IngressRule{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: canary}},
+		}}})
+	}
+	return out
 }
 
 // canaryPort is canary-port when set, else the stable backend's own port.

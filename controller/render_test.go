@@ -16,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestRenderCanaryMultiHostTLS renders the canary Ingress of a primary with two
+// TestRenderCanaryMultiHostTLS renders the canary Ingress of a primary with three
 // hosts, several paths (one to a Service that is not being replaced), a default
 // backend and TLS, and compares it with a golden file.
 func TestRenderCanaryMultiHostTLS(t *testing.T) {
@@ -47,8 +47,13 @@ func TestRenderCanaryMultiHostTLS(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, string(want), string(out))
 
-	assert.Len(t, got.Spec.Rules, 2, "the cdn-only host has nothing to split")
+	// The default backend web-v1 serves the root of every host whose rules
+	// do not name "/" (Prefix): api and cdn get a "/" rule for the canary.
+	require.Len(t, got.Spec.Rules, 3)
 	assert.Len(t, got.Spec.Rules[0].HTTP.Paths, 1, "only paths to the stable Service")
+	assert.Equal(t, "/", got.Spec.Rules[1].HTTP.Paths[2].Path, "api's root joins its rule")
+	assert.Equal(t, "cdn.shop.example", got.Spec.Rules[2].Host)
+	assert.Len(t, got.Spec.Rules[2].HTTP.Paths, 1, "cdn's own /static-like paths are not split; its root is")
 	assert.Equal(t, p.Spec.TLS, got.Spec.TLS)
 }
 

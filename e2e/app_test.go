@@ -68,10 +68,16 @@ func (a *app) waitServing(version string) { a.waitRouted(version, nil) }
 // answer 200 from version: proof that nginx applied the route.
 func (a *app) waitRouted(version string, mod func(*http.Request)) {
 	a.t.Helper()
+	a.waitRoutedAt(a.host, "/", version, mod)
+}
+
+// waitRoutedAt is waitRouted for another host or path.
+func (a *app) waitRoutedAt(host, path, version string, mod func(*http.Request)) {
+	a.t.Helper()
 	ok := 0
-	a.eventually(60*time.Second, "nginx serves "+a.host+" from "+version, func() bool {
-		req, _ := http.NewRequest(http.MethodGet, suite.cluster.HTTPURL+"/", nil)
-		req.Host = a.host
+	a.eventually(60*time.Second, "nginx serves "+host+path+" from "+version, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, suite.cluster.HTTPURL+path, nil)
+		req.Host = host
 		if mod != nil {
 			mod(req)
 		}
@@ -196,8 +202,14 @@ func containsAll(s string, parts []string) bool {
 // background; stop it with the returned function, which returns the final counts.
 func (a *app) traffic(rps float64, header http.Header, cookies ...*http.Cookie) (*traffic.Generator, func() traffic.Counts) {
 	a.t.Helper()
+	return a.trafficTo(a.host, "/", rps, header, cookies...)
+}
+
+// trafficTo is traffic to another host or path of the Ingress.
+func (a *app) trafficTo(host, path string, rps float64, header http.Header, cookies ...*http.Cookie) (*traffic.Generator, func() traffic.Counts) {
+	a.t.Helper()
 	g, err := traffic.New(traffic.Config{
-		URL: suite.cluster.HTTPURL + "/", Host: a.host, Header: header, Cookies: cookies,
+		URL: suite.cluster.HTTPURL + path, Host: host, Header: header, Cookies: cookies,
 		RPS: rps, Concurrency: 8, MaxRequests: int(rps * 600), MaxDuration: 10 * time.Minute, Timeout: 5 * time.Second,
 	})
 	require.NoError(a.t, err)
