@@ -71,15 +71,15 @@ func (c *Controller) failingWindows(ctx context.Context) []string {
 	var failing []string
 	for key, w := range c.windows.all() {
 		now := c.opts.Now()
-		if now.Sub(w.target.Since) < c.opts.AnalysisTick || !now.Before(w.due) {
+		if !weights.InterimLookDue(w.target.Since, w.due, now, c.opts.AnalysisTick) {
 			continue
 		}
 		if ctx.Err() != nil {
 			break
 		}
 		t, th := w.target, w.thresholds
-		t.Until, th.Confidence = now, interimConfidence
-		if c.analyze(ctx, "scan", t, th).Outcome == analysis.Fail {
+		t.Until, th.Confidence = now, weights.InterimConfidence
+		if c.timedAnalysis(ctx, "scan", t, th).Outcome == analysis.Fail {
 			failing = append(failing, key)
 		}
 	}
