@@ -170,18 +170,11 @@ func ratio(r float64) string {
 	return strconv.FormatFloat(r, 'g', 3, 64)
 }
 
-// latencyQuantile returns th's quantile, or the default when it is unset.
-func latencyQuantile(th Thresholds) float64 {
-	if th.LatencyQuantile == 0 {
-		return DefaultLatencyQuantile
-	}
-	return th.LatencyQuantile
-}
 
 // quantileName writes th's quantile the way people say it: p99, p99.9, p50.
 func quantileName(th Thresholds) string {
 	// Six significant digits hide the binary rounding in 0.999*100.
-	return "p" + strconv.FormatFloat(latencyQuantile(th)*100, 'g', 6, 64)
+	return "p" + strconv.FormatFloat(th.Quantile()*100, 'g', 6, 64)
 }
 
 // count writes a request count. Counts are whole from snapshot deltas, but the

@@ -37,6 +37,14 @@ type Thresholds struct {
 	Confidence float64
 }
 
+// Quantile is th's latency quantile, or the default when it is unset.
+func (th Thresholds) Quantile() float64 {
+	if th.LatencyQuantile == 0 {
+		return DefaultLatencyQuantile
+	}
+	return th.LatencyQuantile
+}
+
 // Side holds one side's figures (canary or stable) for a window.
 type Side struct {
 	Requests float64 `json:"requests"`

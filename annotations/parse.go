@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -100,23 +99,23 @@ func (p *parser) optionalServiceName(key string) string {
 	return p.serviceName(key, p.ann[key])
 }
 
-func (p *parser) port(key string) networkingv1.ServiceBackendPort {
+func (p *parser) port(key string) Port {
 	v, ok := p.value(key)
 	if !ok {
-		return networkingv1.ServiceBackendPort{}
+		return Port{}
 	}
 	if n, err := strconv.Atoi(v); err == nil {
 		if len(validation.IsValidPortNum(n)) > 0 {
 			p.fail(key, v, "a port number between 1 and 65535, or a port name")
-			return networkingv1.ServiceBackendPort{}
+			return Port{}
 		}
-		return networkingv1.ServiceBackendPort{Number: int32(n)}
+		return Port{Number: int32(n)}
 	}
 	if msgs := validation.IsValidPortName(v); len(msgs) > 0 {
 		p.fail(key, v, "a port number or a port name: "+strings.Join(msgs, "; "))
-		return networkingv1.ServiceBackendPort{}
+		return Port{}
 	}
-	return networkingv1.ServiceBackendPort{Name: v}
+	return Port{Name: v}
 }
 
 func (p *parser) oneOf(key, def string, allowed ...string) string {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	networkingv1 "k8s.io/api/networking/v1"
 )
 
 func TestParseOptOut(t *testing.T) {
@@ -55,7 +54,7 @@ func TestParseEveryKey(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "web-v2", spec.CanaryService)
-	assert.Equal(t, networkingv1.ServiceBackendPort{Name: "http"}, spec.CanaryPort)
+	assert.Equal(t, Port{Name: "http"}, spec.CanaryPort)
 	assert.Equal(t, "web-v1", spec.StableService)
 	assert.Equal(t, StrategyBlueGreen, spec.Strategy)
 	assert.Equal(t, []Weight{50, 100, 500, 2500, 5000, 10000}, spec.Steps)

@@ -2,8 +2,6 @@ package annotations
 
 import (
 	"time"
-
-	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // Strategy is how traffic moves to the canary.
@@ -68,11 +66,18 @@ type Analysis struct {
 	NoDataLimit     int
 }
 
+// Port names a Service port by name or by number, as an Ingress backend does.
+// It is its own type so that the rollout rules do not depend on the API types.
+type Port struct {
+	Name   string
+	Number int32
+}
+
 // Spec is a valid rollout specification read from a primary Ingress.
 type Spec struct {
 	CanaryService string
 	// CanaryPort is empty (zero) when the stable backend's port is to be used.
-	CanaryPort networkingv1.ServiceBackendPort
+	CanaryPort Port
 	// StableService is empty when the Ingress uses only one Service.
 	StableService string
 	Strategy      Strategy

@@ -23,7 +23,7 @@ import (
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// Analyzer judges one step window. analysis.Windows implements it; tests stub it.
+// Analyzer judges one step window. prom.Analyzer implements it; tests stub it.
 type Analyzer interface {
 	Analyze(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict
 }

@@ -142,7 +142,7 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned
 // resolveCanaryPort checks that every replaced path's port exists on the canary
 // Service, as canary-port or as the same port the stable backend uses.
 func resolveCanaryPort(primary *networkingv1.Ingress, spec *annotations.Spec, stable string, svc *corev1.Service) (networkingv1.ServiceBackendPort, error) {
-	want := spec.CanaryPort
+	want := networkingv1.ServiceBackendPort{Name: spec.CanaryPort.Name, Number: spec.CanaryPort.Number}
 	explicit := want.Name != "" || want.Number != 0
 	for _, b := range backendsTo(primary, stable) {
 		p := canaryPort(want, b.Backend)

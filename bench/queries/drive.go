@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/analysis/prom"
 )
 
 // countingAPI passes queries on to Prometheus and counts them and the series
@@ -63,10 +64,10 @@ type window struct {
 }
 
 // Fleet is one controller's active rollouts, analysed through its own
-// analysis.Windows.
+// prom.Analyzer.
 type Fleet struct {
 	api      *countingAPI
-	analyzer *analysis.Windows
+	analyzer *prom.Analyzer
 	windows  []window
 	tick     time.Duration
 	interval time.Duration
@@ -88,7 +89,7 @@ type TickStats struct {
 // cmd/ingress-canary configures it: fresh is half the tick.
 func NewFleet(promAPI v1.API, rollouts []Rollout, tick, interval, timeout time.Duration) *Fleet {
 	f := &Fleet{api: &countingAPI{API: promAPI}, tick: tick, interval: interval, timeout: timeout}
-	f.analyzer = analysis.NewWindows(f.api, tick/2, timeout)
+	f.analyzer = prom.NewAnalyzer(f.api, tick/2, timeout)
 	for _, r := range rollouts {
 		f.windows = append(f.windows, window{target: analysis.Target{Namespace: r.Namespace, Ingress: r.Ingress, CanaryUpstream: r.CanaryUpstream}})
 	}

@@ -2,7 +2,7 @@
 // sends per --analysis-tick, and shows that the number does not grow with the
 // number of active rollouts. It serves a fake ingress-nginx /metrics for a
 // fleet of Ingresses, has a real Prometheus (Debian's /usr/bin/prometheus)
-// scrape it every second, and drives analysis.Windows the way the controller
+// scrape it every second, and drives prom.Analyzer the way the controller
 // does: every open window analysed at every tick, Since its step's start,
 // Until now. Each fleet size has its own analyzer, as one controller would.
 //

@@ -15,7 +15,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/analysis/prom"
 )
 
 // Prometheus is a real Prometheus server run for the benchmark: loopback
@@ -88,7 +88,7 @@ func StartPrometheus(ctx context.Context, bin, target string) (*Prometheus, erro
 	}()
 	p.URL = "http://" + addr
 	// The same client the controller builds from --prometheus-url.
-	if p.API, err = analysis.APIFor(p.URL); err != nil {
+	if p.API, err = prom.APIFor(p.URL); err != nil {
 		return p, err
 	}
 	return p, p.waitReady(ctx, 15*time.Second)

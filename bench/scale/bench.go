@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/analysis/prom"
 	"github.com/ingress-canary/ingress-canary/bench/internal/fakenginx"
 	"github.com/ingress-canary/ingress-canary/e2e/cluster"
 )
@@ -139,7 +139,7 @@ func (b *bench) setUp(ctx context.Context, s *Setup, stop chan struct{}) error {
 	}
 	b.points = endpoints{api: apiHTTP, apiURL: b.c.RESTConfig.Host, plain: &http.Client{Timeout: 15 * time.Second},
 		promURL: b.c.PrometheusURL, controller: "http://" + controllerMetricsAddr + "/metrics"}
-	if b.prom, err = analysis.APIFor(b.c.PrometheusURL); err != nil {
+	if b.prom, err = prom.APIFor(b.c.PrometheusURL); err != nil {
 		return err
 	}
 	b.promURL = b.c.PrometheusURL

@@ -14,7 +14,7 @@ import (
 )
 
 // startReadLag tells the two kinds of snapshot read apart: a refresh asks
-// for now, a window-start read (analysis.Windows' fallback when no kept
+// for now, a window-start read (prom.Analyzer' fallback when no kept
 // snapshot is near a step's start) for the step's start, seconds or more ago.
 const startReadLag = 2 * time.Second
 

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
-	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/analysis/prom"
 )
 
 func TestProbePrometheusExportsWhetherItAnswers(t *testing.T) {
@@ -26,7 +26,7 @@ func TestProbePrometheusExportsWhetherItAnswers(t *testing.T) {
 		_, _ = w.Write([]byte(`{"status":"success","data":{"version":"2.42.0"}}`))
 	}))
 	defer srv.Close()
-	api, err := analysis.APIFor(srv.URL)
+	api, err := prom.APIFor(srv.URL)
 	require.NoError(t, err)
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -22,7 +22,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
 
-	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/analysis/prom"
 	"github.com/ingress-canary/ingress-canary/controller"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
@@ -64,13 +64,13 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	promAPI, err := analysis.APIFor(o.prometheusURL)
+	promAPI, err := prom.APIFor(o.prometheusURL)
 	if err != nil {
 		return fmt.Errorf("--prometheus-url: %w", err)
 	}
 	// One shared snapshot per half tick serves every rollout's analysis; up to a
 	// tick old, it answers while the next is read, so no due step waits on Prometheus.
-	analyzer := analysis.NewWindows(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2)
+	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2)
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)

@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -13,10 +13,12 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // fakeCounters answers the three snapshot queries from a function of time, and
-// counts the queries. Only Query is implemented; Windows needs nothing else.
+// counts the queries. Only Query is implemented; Analyzer needs nothing else.
 type fakeCounters struct {
 	v1.API
 	mu      sync.Mutex
@@ -68,23 +70,23 @@ func TestWindowsCountsOnlyTheStepAndBatchesQueries(t *testing.T) {
 		}
 		return out
 	}}
-	w := NewWindows(fake, 2*time.Second, time.Second)
+	w := NewAnalyzer(fake, 2*time.Second, time.Second)
 	since := t0.Add(60 * time.Second)
-	th := Thresholds{MaxErrorRate: 0.05, LatencyQuantile: 0.99, MinRequests: 50}
+	th := analysis.Thresholds{MaxErrorRate: 0.05, LatencyQuantile: 0.99, MinRequests: 50}
 	// The previous step passed at `since`: its analysis took a snapshot then.
 	for i := range 50 {
-		w.Analyze(context.Background(), Target{Namespace: "shop", Ingress: fmt.Sprintf("web%d", i), Since: t0, Until: since}, th)
+		w.Analyze(context.Background(), analysis.Target{Namespace: "shop", Ingress: fmt.Sprintf("web%d", i), Since: t0, Until: since}, th)
 	}
 	// Ticks every 5 s in the new step; all 50 rollouts analysed each tick.
-	var last Verdict
+	var last analysis.Verdict
 	for tick := since.Add(5 * time.Second); !tick.After(since.Add(60 * time.Second)); tick = tick.Add(5 * time.Second) {
 		before := len(fake.queries)
 		for i := range 50 {
-			last = w.Analyze(context.Background(), Target{Namespace: "shop", Ingress: fmt.Sprintf("web%d", i), Since: since, Until: tick}, th)
+			last = w.Analyze(context.Background(), analysis.Target{Namespace: "shop", Ingress: fmt.Sprintf("web%d", i), Since: since, Until: tick}, th)
 		}
 		assert.Equal(t, 3, len(fake.queries)-before, "one batch per tick, whatever the number of rollouts")
 	}
-	require.Equal(t, Pass, last.Outcome, last.Reason)
+	require.Equal(t, analysis.Pass, last.Outcome, last.Reason)
 	assert.InDelta(t, 600, last.Measurement.Canary.Requests, 1e-9, "exactly the 60 s since the step started")
 	assert.InDelta(t, 5400, last.Measurement.Stable.Requests, 1e-9)
 	assert.InDelta(t, 0.01, last.Measurement.Canary.ErrorRate, 1e-12)
@@ -97,9 +99,9 @@ func TestWindowsReadsTheStartAfterARestart(t *testing.T) {
 		s := ts.Sub(t0).Seconds()
 		return map[string][2]float64{"shop web shop-web-v2-80": {10 * s, 0}, "shop web -": {90 * s, 0}}
 	}}
-	w := NewWindows(fake, 2*time.Second, time.Second)
+	w := NewAnalyzer(fake, 2*time.Second, time.Second)
 	since := t0.Add(100 * time.Second)
-	m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
+	m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
 	require.NoError(t, err)
 	assert.InDelta(t, 300, m.Canary.Requests, 1e-9)
 	assert.Contains(t, fake.queries, since, "the window's start was read at Since")
@@ -110,11 +112,11 @@ func TestWindowsStartsAfterARestartAreShared(t *testing.T) {
 		s := ts.Sub(t0).Seconds()
 		return map[string][2]float64{"shop web shop-web-v2-80": {10 * s, 0}, "shop api shop-api-v2-80": {20 * s, 0}}
 	}}
-	w := NewWindows(fake, 2*time.Second, time.Second)
+	w := NewAnalyzer(fake, 2*time.Second, time.Second)
 	since := t0.Add(100 * time.Second)
 	until := since.Add(time.Minute)
-	measure := func(ingress string, since time.Time) Measurement {
-		m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
+	measure := func(ingress string, since time.Time) analysis.Measurement {
+		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
 		require.NoError(t, err)
 		return m
 	}
@@ -147,12 +149,12 @@ func (f *failingAPI) Query(ctx context.Context, _ string, _ time.Time, _ ...v1.O
 }
 
 func TestWindowsUnavailable(t *testing.T) {
-	good := Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}
-	th := Thresholds{MaxErrorRate: 0.01, MinRequests: 1}
+	good := analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}
+	th := analysis.Thresholds{MaxErrorRate: 0.01, MinRequests: 1}
 	tests := []struct {
 		name        string
 		api         *failingAPI
-		target      Target
+		target      analysis.Target
 		wantReason  []string
 		wantQueries int
 	}{
@@ -162,19 +164,19 @@ func TestWindowsUnavailable(t *testing.T) {
 			[]string{"want a vector, got scalar"}, 1},
 		{"timeout", &failingAPI{block: true}, good,
 			[]string{"context deadline exceeded"}, 1},
-		{"no namespace", &failingAPI{}, Target{Ingress: "web", Since: t0, Until: t0.Add(time.Minute)},
+		{"no namespace", &failingAPI{}, analysis.Target{Ingress: "web", Since: t0, Until: t0.Add(time.Minute)},
 			[]string{"prometheus: target has no namespace"}, 0},
-		{"empty window", &failingAPI{}, Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0},
+		{"empty window", &failingAPI{}, analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0},
 			[]string{"target window is empty"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
-			w := NewWindows(tt.api, time.Second, 100*time.Millisecond)
+			w := NewAnalyzer(tt.api, time.Second, 100*time.Millisecond)
 			v := w.Analyze(context.Background(), tt.target, th)
 			assert.Less(t, time.Since(start), 2*time.Second)
 			w.settle()
-			assert.Equal(t, Unavailable, v.Outcome)
+			assert.Equal(t, analysis.Unavailable, v.Outcome)
 			for _, want := range tt.wantReason {
 				assert.Contains(t, v.Reason, want)
 			}
@@ -184,9 +186,9 @@ func TestWindowsUnavailable(t *testing.T) {
 }
 
 func TestWindowsRejectsAQuantileOutOfRange(t *testing.T) {
-	w := NewWindows(&failingAPI{}, time.Second, time.Second)
+	w := NewAnalyzer(&failingAPI{}, time.Second, time.Second)
 	for _, q := range []float64{0, -0.5, 1.5} {
-		_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}, q)
+		_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}, q)
 		assert.ErrorContains(t, err, "not in (0, 1]")
 	}
 }
@@ -203,7 +205,7 @@ func TestAPIFor(t *testing.T) {
 
 // settle waits for the refresh in flight, if any, so that a test reads what it
 // did.
-func (w *Windows) settle() {
+func (w *Analyzer) settle() {
 	w.mu.Lock()
 	r := w.refreshing
 	w.mu.Unlock()

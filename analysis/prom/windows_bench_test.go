@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // Scale of BenchmarkWindows: ingress-nginx's default buckets, two nginx pods, and
@@ -25,7 +27,7 @@ var benchBuckets = []string{"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.
 
 // bigCounters answers the three snapshot queries for benchIngresses Ingresses
 // with counters that grow with time. The answers are built once and their
-// values rewritten in place, so the benchmark measures Windows rather than the
+// values rewritten in place, so the benchmark measures Analyzer rather than the
 // fake. A real client also decodes the JSON answers, which this leaves out.
 type bigCounters struct {
 	v1.API
@@ -80,21 +82,21 @@ func benchIngress(i int) (namespace, ingress string) {
 // BenchmarkWindows measures one analysis tick of benchRollouts rollouts over
 // benchIngresses Ingresses: "steady" is a tick inside open windows (one refresh
 // of the shared snapshot, every window measured and judged); "after-restart" is
-// the first tick of a new Windows, whose windows started at four different
+// the first tick of a new Analyzer, whose windows started at four different
 // times, so their starts are read at Since (rollouts that started together share
 // the read).
 func BenchmarkWindows(b *testing.B) {
 	fake := newBigCounters()
-	targets := make([]Target, benchRollouts)
+	targets := make([]analysis.Target, benchRollouts)
 	for r := range targets {
 		ns, ing := benchIngress(r * benchIngresses / benchRollouts)
-		targets[r] = Target{Namespace: ns, Ingress: ing, CanaryUpstream: ns + "-" + ing + "-v2-80"}
+		targets[r] = analysis.Target{Namespace: ns, Ingress: ing, CanaryUpstream: ns + "-" + ing + "-v2-80"}
 	}
-	th := Thresholds{MaxErrorRate: 0.05, LatencyQuantile: 0.99, MinRequests: 50}
-	tick := func(b *testing.B, w *Windows, since func(r int) time.Time, now time.Time) {
+	th := analysis.Thresholds{MaxErrorRate: 0.05, LatencyQuantile: 0.99, MinRequests: 50}
+	tick := func(b *testing.B, w *Analyzer, since func(r int) time.Time, now time.Time) {
 		for r, t := range targets {
 			t.Since, t.Until = since(r), now
-			if v := w.Analyze(context.Background(), t, th); v.Outcome == Unavailable {
+			if v := w.Analyze(context.Background(), t, th); v.Outcome == analysis.Unavailable {
 				b.Fatal(v.Reason)
 			}
 		}
@@ -110,7 +112,7 @@ func BenchmarkWindows(b *testing.B) {
 	}
 
 	b.Run("steady", func(b *testing.B) {
-		w := NewWindows(fake, benchTick/2, 0)
+		w := NewAnalyzer(fake, benchTick/2, 0)
 		// The previous step passes and every rollout's step starts at since; the
 		// first tick after it keeps each window's starting series.
 		now := t0.Add(time.Hour)
@@ -130,7 +132,7 @@ func BenchmarkWindows(b *testing.B) {
 		// Steps started at one of four ticks; the rollouts come round-robin.
 		at := func(r int) time.Time { return now.Add(-time.Duration(1+r%keepStarts) * benchTick) }
 		measure(b, func() {
-			tick(b, NewWindows(fake, benchTick/2, 0), at, now)
+			tick(b, NewAnalyzer(fake, benchTick/2, 0), at, now)
 		})
 	})
 }

@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // skipRealPrometheusEnv skips TestRealPrometheus when set to 1.
@@ -38,7 +40,7 @@ const realFresh = 500 * time.Millisecond
 // refresh costs three queries whatever their number.
 const bulkIngresses = 200
 
-// TestRealPrometheus runs Windows against Debian's Prometheus scraping two fake
+// TestRealPrometheus runs Analyzer against Debian's Prometheus scraping two fake
 // ingress-nginx pods (two scrape targets, so two instance labels) once a second.
 //
 // Timeline: the pods start with some history; Prometheus scrapes them; a burst of
@@ -48,7 +50,7 @@ const bulkIngresses = 200
 // arrives together with a restart of pod b (its counters reset); once both pods
 // have been scraped again, every rollout is analysed at until.
 //
-// Windows subtracts two scrapes of the same counters, so every count is exact.
+// Analyzer subtracts two scrapes of the same counters, so every count is exact.
 // Prometheus's own increase() is only used as a reference for the quantile.
 func TestRealPrometheus(t *testing.T) {
 	if os.Getenv(skipRealPrometheusEnv) == "1" {
@@ -70,7 +72,7 @@ func TestRealPrometheus(t *testing.T) {
 	since := time.Now()
 
 	rec := &recordingAPI{API: promAPI}
-	w := NewWindows(rec, realFresh, 5*time.Second)
+	w := NewAnalyzer(rec, realFresh, 5*time.Second)
 	rollouts := allRollouts()
 	// The previous step passes at since and the new weight is written then: its
 	// analysis takes the snapshot the new step's window starts from. (Its own
@@ -109,14 +111,14 @@ func TestRealPrometheus(t *testing.T) {
 		assert.Equal(t, int64(len(rec.all())), w.Queries())
 	})
 
-	web := Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", Since: since, Until: until}
+	web := analysis.Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", Since: since, Until: until}
 
 	t.Run("exact window counts", func(t *testing.T) {
 		// See inWindow for the figures. The burst before since does not count;
 		// pod b's reset and the two pods' sum do.
 		m := atUntil.of(t, web)
-		assert.Equal(t, Side{Requests: 200, Errors: 10, ErrorRate: 0.05, LatencySeconds: 0.45}, round(m.Canary))
-		assert.Equal(t, Side{Requests: 1000, Errors: 2, ErrorRate: 0.002, LatencySeconds: 0.175}, round(m.Stable))
+		assert.Equal(t, analysis.Side{Requests: 200, Errors: 10, ErrorRate: 0.05, LatencySeconds: 0.45}, round(m.Canary))
+		assert.Equal(t, analysis.Side{Requests: 1000, Errors: 2, ErrorRate: 0.002, LatencySeconds: 0.175}, round(m.Stable))
 
 		anyUpstream := web
 		anyUpstream.CanaryUpstream = ""
@@ -146,7 +148,7 @@ func TestRealPrometheus(t *testing.T) {
 		// web's two pods are scraped at different moments, so increase()
 		// stretches their counts by different factors (each up to 2.5 for a
 		// 2.5 s window scraped every second), which moves its answer inside the
-		// bucket: by at most 0.0225 s here. Windows' figures are exact (above).
+		// bucket: by at most 0.0225 s here. Analyzer' figures are exact (above).
 		m := atUntil.of(t, web)
 		canary, stable := promQuantile(t, promAPI, 0.99, web, web.CanaryUpstream), promQuantile(t, promAPI, 0.99, web, "")
 		t.Logf("web p99 from increase(): canary %.4f s, stable %.4f s; exact: 0.45 s, 0.175 s", canary, stable)
@@ -155,9 +157,9 @@ func TestRealPrometheus(t *testing.T) {
 	})
 
 	t.Run("start read at since after a restart", func(t *testing.T) {
-		// A new Windows has no snapshot near since: it reads one at since.
+		// A new Analyzer has no snapshot near since: it reads one at since.
 		rec := &recordingAPI{API: promAPI}
-		restarted := NewWindows(rec, realFresh, 5*time.Second)
+		restarted := NewAnalyzer(rec, realFresh, 5*time.Second)
 		m, err := restarted.Measure(context.Background(), web, 0.99)
 		require.NoError(t, err)
 		assert.Equal(t, round(atUntil.of(t, web).Canary), round(m.Canary))
@@ -171,11 +173,11 @@ func TestRealPrometheus(t *testing.T) {
 
 	t.Run("odd label values are their own series", func(t *testing.T) {
 		for _, s := range oddSeries() {
-			target := Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary, Since: since, Until: until}
+			target := analysis.Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary, Since: since, Until: until}
 			m := atUntil.of(t, target)
 			assert.Equal(t, float64(s.ok+s.errors), m.Canary.Requests, "%q", s)
 			assert.Equal(t, float64(s.errors), m.Canary.Errors, "%q", s)
-			assert.Equal(t, Side{LatencySeconds: -1}, m.Stable, "%q", s)
+			assert.Equal(t, analysis.Side{LatencySeconds: -1}, m.Stable, "%q", s)
 		}
 	})
 
@@ -184,17 +186,17 @@ func TestRealPrometheus(t *testing.T) {
 		for _, target := range injectionTargets(web) {
 			m, err := w.Measure(context.Background(), target, 0.99)
 			require.NoError(t, err, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
-			assert.Equal(t, Side{LatencySeconds: -1}, m.Canary, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
+			assert.Equal(t, analysis.Side{LatencySeconds: -1}, m.Canary, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
 			if target.Namespace != web.Namespace || target.Ingress != web.Ingress {
-				assert.Equal(t, Side{LatencySeconds: -1}, m.Stable, "%q/%q", target.Namespace, target.Ingress)
+				assert.Equal(t, analysis.Side{LatencySeconds: -1}, m.Stable, "%q/%q", target.Namespace, target.Ingress)
 			}
 		}
 		assert.Len(t, rec.all(), before, "answered from the snapshots already taken")
 	})
 
 	t.Run("analyze fails the canary", func(t *testing.T) {
-		v := w.Analyze(context.Background(), web, Thresholds{MaxErrorRate: 0.01, LatencyQuantile: 0.99, MinRequests: 50})
-		assert.Equal(t, Fail, v.Outcome, v.Reason)
+		v := w.Analyze(context.Background(), web, analysis.Thresholds{MaxErrorRate: 0.01, LatencyQuantile: 0.99, MinRequests: 50})
+		assert.Equal(t, analysis.Fail, v.Outcome, v.Reason)
 		t.Log(v.Reason)
 	})
 }
@@ -226,28 +228,28 @@ func (r *recordingAPI) all() []sentQuery {
 
 // tickRecord is what one analysis tick measured and asked.
 type tickRecord struct {
-	measured map[string]Measurement
+	measured map[string]analysis.Measurement
 	sent     []sentQuery
 }
 
 // of returns the measurement of the rollout t names.
-func (r tickRecord) of(t *testing.T, target Target) Measurement {
+func (r tickRecord) of(t *testing.T, target analysis.Target) analysis.Measurement {
 	t.Helper()
 	m, ok := r.measured[rolloutKey(target)]
 	require.True(t, ok, "no measurement for %s", rolloutKey(target))
 	return m
 }
 
-func rolloutKey(t Target) string {
+func rolloutKey(t analysis.Target) string {
 	return fmt.Sprintf("%q/%q/%q", t.Namespace, t.Ingress, t.CanaryUpstream)
 }
 
 // measureAll analyses every rollout once for the window [since, until], as one
 // controller tick does.
-func measureAll(t *testing.T, w *Windows, rec *recordingAPI, rollouts []Target, since, until time.Time) tickRecord {
+func measureAll(t *testing.T, w *Analyzer, rec *recordingAPI, rollouts []analysis.Target, since, until time.Time) tickRecord {
 	t.Helper()
 	before := len(rec.all())
-	out := tickRecord{measured: map[string]Measurement{}}
+	out := tickRecord{measured: map[string]analysis.Measurement{}}
 	for _, r := range rollouts {
 		r.Since, r.Until = since, until
 		m, err := w.Measure(context.Background(), r, 0.99)
@@ -259,20 +261,20 @@ func measureAll(t *testing.T, w *Windows, rec *recordingAPI, rollouts []Target, 
 }
 
 // allRollouts is every rollout the test analyses, without its window.
-func allRollouts() []Target {
-	out := []Target{{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80"}}
+func allRollouts() []analysis.Target {
+	out := []analysis.Target{{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80"}}
 	for i := range bulkIngresses {
 		out = append(out, bulkTarget(i, time.Time{}, time.Time{}))
 	}
 	for _, s := range oddSeries() {
-		out = append(out, Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary})
+		out = append(out, analysis.Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary})
 	}
 	return out
 }
 
 // round keeps 12 significant digits of the ratio and the latency, which the
 // interpolation computes with a rounding error.
-func round(s Side) Side {
+func round(s analysis.Side) analysis.Side {
 	r := func(v float64) float64 {
 		if v == 0 {
 			return 0
@@ -288,7 +290,7 @@ func round(s Side) Side {
 // query would: histogram_quantile over the buckets' increase during the window.
 // canary "" selects the stable side. The label values are the test's own plain
 // names.
-func promQuantile(t *testing.T, promAPI v1.API, q float64, target Target, canary string) float64 {
+func promQuantile(t *testing.T, promAPI v1.API, q float64, target analysis.Target, canary string) float64 {
 	t.Helper()
 	ms := target.Until.Sub(target.Since).Milliseconds()
 	query := fmt.Sprintf(`histogram_quantile(%g, sum by (le) (increase(%s{namespace=%q,ingress=%q,canary=%q}[%dms] @ %.3f)))`,
@@ -302,9 +304,9 @@ func promQuantile(t *testing.T, promAPI v1.API, q float64, target Target, canary
 
 // injectionTargets returns targets whose label values, pasted into a query
 // unquoted, would widen the selection to the real traffic, add a constant, or
-// break the query. Windows never puts them into PromQL; no series has them.
-func injectionTargets(web Target) []Target {
-	var out []Target
+// break the query. Analyzer never puts them into PromQL; no series has them.
+func injectionTargets(web analysis.Target) []analysis.Target {
+	var out []analysis.Target
 	for _, ns := range []string{
 		`shop",namespace=~".+`,
 		`shop"} or vector(1e9) or up{a="`,
@@ -347,16 +349,16 @@ func oddSeries() []struct {
 	}
 }
 
-func bulkTarget(i int, since, until time.Time) Target {
+func bulkTarget(i int, since, until time.Time) analysis.Target {
 	name := fmt.Sprintf("app%03d", i)
-	return Target{Namespace: "bulk", Ingress: name, CanaryUpstream: "bulk-" + name + "-v2-80", Since: since, Until: until}
+	return analysis.Target{Namespace: "bulk", Ingress: name, CanaryUpstream: "bulk-" + name + "-v2-80", Since: since, Until: until}
 }
 
 // bulkWindow is what bulk Ingress i serves inside the window (see inWindow).
-func bulkWindow(i int) Measurement {
-	return Measurement{
-		Canary: Side{Requests: float64(i + 1 + i%4), Errors: float64(i % 4)},
-		Stable: Side{Requests: float64(5*(i+1) + i%3)},
+func bulkWindow(i int) analysis.Measurement {
+	return analysis.Measurement{
+		Canary: analysis.Side{Requests: float64(i + 1 + i%4), Errors: float64(i % 4)},
+		Stable: analysis.Side{Requests: float64(5*(i+1) + i%3)},
 	}
 }
 

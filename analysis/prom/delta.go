@@ -1,8 +1,10 @@
-package analysis
+package prom
 
 import (
 	"math"
 	"sort"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // counters are one side's growth over a window, summed over its series.
@@ -65,8 +67,8 @@ func growth(before, now float64, reset bool) float64 {
 }
 
 // side turns window counters into the figures Judge reads.
-func (c counters) side(quantile float64) Side {
-	s := Side{Requests: c.requests, Errors: c.errors, LatencySeconds: bucketQuantile(quantile, c.buckets)}
+func (c counters) side(quantile float64) analysis.Side {
+	s := analysis.Side{Requests: c.requests, Errors: c.errors, LatencySeconds: bucketQuantile(quantile, c.buckets)}
 	if c.requests > 0 {
 		s.ErrorRate = c.errors / c.requests
 	}

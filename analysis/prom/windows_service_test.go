@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // A multi-path Ingress: /api → api-v1 (failing 20 %), / → web-v1, and the
@@ -22,8 +24,8 @@ func multiPathCounters(ts time.Time) map[string][2]float64 {
 }
 
 func TestWindowsStableSideIsTheReplacedServiceOnly(t *testing.T) {
-	w := NewWindows(&fakeCounters{at: multiPathCounters}, 2*time.Second, time.Second)
-	target := Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", StableService: "web-v1",
+	w := NewAnalyzer(&fakeCounters{at: multiPathCounters}, 2*time.Second, time.Second)
+	target := analysis.Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", StableService: "web-v1",
 		Since: t0.Add(100 * time.Second), Until: t0.Add(160 * time.Second)}
 	m, err := w.Measure(context.Background(), target, 0.99)
 	require.NoError(t, err)
@@ -32,8 +34,8 @@ func TestWindowsStableSideIsTheReplacedServiceOnly(t *testing.T) {
 	assert.InDelta(t, 0, m.Stable.ErrorRate, 1e-12, "/api's errors neither fail nor mask the canary")
 
 	// The split check compares canary with that stable side: 50 %, as asked.
-	v := VerifySplit(Verdict{Outcome: Pass, Measurement: m}, 0.2, 0.5, time.Minute)
-	assert.Equal(t, Pass, v.Outcome, v.Reason)
+	v := analysis.VerifySplit(analysis.Verdict{Outcome: analysis.Pass, Measurement: m}, 0.2, 0.5, time.Minute)
+	assert.Equal(t, analysis.Pass, v.Outcome, v.Reason)
 
 	// Without the stable Service, as before the fix: the whole Ingress is
 	// "stable", the share looks like 25 % and the step would hold.
@@ -41,5 +43,5 @@ func TestWindowsStableSideIsTheReplacedServiceOnly(t *testing.T) {
 	m, err = w.Measure(context.Background(), target, 0.99)
 	require.NoError(t, err)
 	assert.InDelta(t, 1800, m.Stable.Requests, 1e-9)
-	assert.Equal(t, Mismatch, VerifySplit(Verdict{Outcome: Pass, Measurement: m}, 0.2, 0.5, time.Minute).Outcome)
+	assert.Equal(t, analysis.Mismatch, analysis.VerifySplit(analysis.Verdict{Outcome: analysis.Pass, Measurement: m}, 0.2, 0.5, time.Minute).Outcome)
 }

@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // heldAt holds the queries at one instant until the test releases them, like a
@@ -45,15 +47,15 @@ func growing() *fakeCounters {
 func TestAStartReadDoesNotStallOtherAnalyses(t *testing.T) {
 	slowSince := t0.Add(50 * time.Second)
 	api := &heldAt{fakeCounters: growing(), at: slowSince, release: make(chan struct{})}
-	w := NewWindows(api, 2*time.Second, time.Minute)
+	w := NewAnalyzer(api, 2*time.Second, time.Minute)
 	until := t0.Add(200 * time.Second)
-	web := Target{Namespace: "shop", Ingress: "web", Since: t0.Add(100 * time.Second), Until: until}
+	web := analysis.Target{Namespace: "shop", Ingress: "web", Since: t0.Add(100 * time.Second), Until: until}
 	_, err := w.Measure(context.Background(), web, 0.99)
 	require.NoError(t, err)
 
 	slow := make(chan error, 1)
 	go func() {
-		_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "api", Since: slowSince, Until: until}, 0.99)
+		_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "api", Since: slowSince, Until: until}, 0.99)
 		slow <- err
 	}()
 	require.Eventually(t, func() bool {
@@ -62,7 +64,7 @@ func TestAStartReadDoesNotStallOtherAnalyses(t *testing.T) {
 		return len(w.startReads) == 1
 	}, 5*time.Second, time.Millisecond, "the start read at slowSince is in flight")
 
-	done := make(chan Measurement, 1)
+	done := make(chan analysis.Measurement, 1)
 	go func() {
 		m, _ := w.Measure(context.Background(), web, 0.99)
 		done <- m
@@ -82,11 +84,11 @@ func TestAStartReadDoesNotStallOtherAnalyses(t *testing.T) {
 // at its start) reads its own.
 func TestOlderSnapshotsKeepOnlyCanaries(t *testing.T) {
 	fake := growing()
-	w := NewWindows(fake, 2*time.Second, time.Minute)
+	w := NewAnalyzer(fake, 2*time.Second, time.Minute)
 	since := t0.Add(100 * time.Second)
-	measure := func(ingress string, since, until time.Time) Measurement {
+	measure := func(ingress string, since, until time.Time) analysis.Measurement {
 		t.Helper()
-		m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
+		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
 		require.NoError(t, err)
 		return m
 	}

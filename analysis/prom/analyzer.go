@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -10,9 +10,11 @@ import (
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
-// Windows measures step windows exactly and cheaply. Each refresh reads every
+// Analyzer measures step windows exactly and cheaply. Each refresh reads every
 // ingress-nginx counter with three batched queries, whatever the number of
 // rollouts, and keeps the result for a tick. A window's figures are the growth of
 // the counters from the snapshot nearest the step's start (within fresh+grace;
@@ -24,7 +26,7 @@ import (
 // After a controller restart a window's starting snapshot is gone; it is then
 // read at the step's start time with an instant query, and shared with the
 // windows that started within fresh of it.
-type Windows struct {
+type Analyzer struct {
 	api     v1.API
 	timeout time.Duration
 	// fresh is how old the shared snapshot may be before a refresh.
@@ -84,10 +86,10 @@ type baselineEntry struct {
 	lastUsed time.Time
 }
 
-// NewWindows returns a Windows reading through api. fresh should be about half
+// NewAnalyzer returns an Analyzer reading through api. fresh should be about half
 // the controller's analysis tick; timeout bounds one refresh.
-func NewWindows(api v1.API, fresh, timeout time.Duration) *Windows {
-	return &Windows{api: api, fresh: fresh, timeout: timeout, baseline: map[baselineKey]*baselineEntry{}}
+func NewAnalyzer(api v1.API, fresh, timeout time.Duration) *Analyzer {
+	return &Analyzer{api: api, fresh: fresh, timeout: timeout, baseline: map[baselineKey]*baselineEntry{}}
 }
 
 // ServeStale lets a snapshot up to fresh+grace old serve analyses while a newer
@@ -104,7 +106,7 @@ func NewWindows(api v1.API, fresh, timeout time.Duration) *Windows {
 // refresh's time (up to the timeout): the scale benchmark's refreshes took 3.5
 // s on a busy machine, longer than a 2.5 s grace, and every due analysis
 // waited for each one.
-func (w *Windows) ServeStale(grace time.Duration) *Windows {
+func (w *Analyzer) ServeStale(grace time.Duration) *Analyzer {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.grace = max(grace, 0)
@@ -112,26 +114,26 @@ func (w *Windows) ServeStale(grace time.Duration) *Windows {
 }
 
 // Queries is how many PromQL queries were sent so far, for metrics and benchmarks.
-func (w *Windows) Queries() int64 { return w.queries.Load() }
+func (w *Analyzer) Queries() int64 { return w.queries.Load() }
 
 // Analyze measures t's window and judges it. A Prometheus error is Unavailable,
 // never Fail.
-func (w *Windows) Analyze(ctx context.Context, t Target, th Thresholds) Verdict {
-	m, err := w.Measure(ctx, t, latencyQuantile(th))
+func (w *Analyzer) Analyze(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
+	m, err := w.Measure(ctx, t, th.Quantile())
 	if err != nil {
-		return Verdict{Outcome: Unavailable, Reason: "prometheus: " + err.Error()}
+		return analysis.Verdict{Outcome: analysis.Unavailable, Reason: "prometheus: " + err.Error()}
 	}
-	return Judge(m, th)
+	return analysis.Judge(m, th)
 }
 
 // Measure returns both sides' figures for t's window, from the snapshot nearest
 // its start to the latest snapshot (at most fresh old at t.Until).
-func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Measurement, error) {
+func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, quantile float64) (analysis.Measurement, error) {
 	if err := checkTarget(t); err != nil {
-		return Measurement{}, err
+		return analysis.Measurement{}, err
 	}
 	if !(quantile > 0 && quantile <= 1) {
-		return Measurement{}, fmt.Errorf("latency quantile %v is not in (0, 1]", quantile)
+		return analysis.Measurement{}, fmt.Errorf("latency quantile %v is not in (0, 1]", quantile)
 	}
 	if w.timeout > 0 {
 		var cancel context.CancelFunc
@@ -142,11 +144,11 @@ func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Meas
 	defer w.mu.Unlock()
 	cur, err := w.current(ctx, t.Until)
 	if err != nil {
-		return Measurement{}, err
+		return analysis.Measurement{}, err
 	}
 	base, err := w.start(ctx, t)
 	if err != nil {
-		return Measurement{}, err
+		return analysis.Measurement{}, err
 	}
 	isCanary := func(s series) bool {
 		return s.canary != "" && (t.CanaryUpstream == "" || s.canary == t.CanaryUpstream)
@@ -157,7 +159,7 @@ func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Meas
 	isStable := func(s series) bool {
 		return s.canary == "" && (t.StableService == "" || s.service == t.StableService)
 	}
-	return Measurement{
+	return analysis.Measurement{
 		Canary: windowSide(base, cur, t.Namespace, t.Ingress, isCanary).side(quantile),
 		Stable: windowSide(base, cur, t.Namespace, t.Ingress, isStable).side(quantile),
 	}, nil
@@ -165,7 +167,7 @@ func (w *Windows) Measure(ctx context.Context, t Target, quantile float64) (Meas
 
 // checkTarget rejects a target that names no Ingress (an empty name would select
 // the series that lack the label) or whose window is empty.
-func checkTarget(t Target) error {
+func checkTarget(t analysis.Target) error {
 	switch {
 	case t.Namespace == "":
 		return errors.New("target has no namespace")
@@ -184,7 +186,7 @@ func checkTarget(t Target) error {
 // the refresh runs, the old one still serves if it is within grace, and otherwise
 // the caller waits for the refresh (without holding w.mu, so that analyses that
 // need no refresh go on).
-func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error) {
+func (w *Analyzer) current(ctx context.Context, now time.Time) (*Snapshot, error) {
 	var age time.Duration
 	latest := w.latest()
 	if latest != nil {
@@ -207,7 +209,7 @@ func (w *Windows) current(ctx context.Context, now time.Time) (*Snapshot, error)
 
 // wait waits for r without holding w.mu, so that analyses that need no read
 // go on meanwhile. w.mu is held on entry and on return.
-func (w *Windows) wait(ctx context.Context, r *read) (*Snapshot, error) {
+func (w *Analyzer) wait(ctx context.Context, r *read) (*Snapshot, error) {
 	w.mu.Unlock()
 	defer w.mu.Lock()
 	select {
@@ -221,7 +223,7 @@ func (w *Windows) wait(ctx context.Context, r *read) (*Snapshot, error) {
 // graceNow is how much older than fresh a snapshot may serve: the grace
 // ServeStale set, or twice the time the latest refresh took if that is longer,
 // up to the timeout. Zero without ServeStale.
-func (w *Windows) graceNow() time.Duration {
+func (w *Analyzer) graceNow() time.Duration {
 	if w.grace == 0 {
 		return 0
 	}
@@ -235,7 +237,7 @@ func (w *Windows) graceNow() time.Duration {
 	return g
 }
 
-func (w *Windows) latest() *Snapshot {
+func (w *Analyzer) latest() *Snapshot {
 	if n := len(w.recent); n > 0 {
 		return w.recent[n-1]
 	}
@@ -243,7 +245,7 @@ func (w *Windows) latest() *Snapshot {
 }
 
 // startRefresh reads the shared snapshot at now in the background.
-func (w *Windows) startRefresh(ctx context.Context, now time.Time) *read {
+func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 	r := w.startRead(ctx, now, func(s *Snapshot, err error) {
 		w.refreshing = nil
 		if err != nil {
@@ -268,7 +270,7 @@ func (w *Windows) startRefresh(ctx context.Context, now time.Time) *read {
 // startRead reads a snapshot at `at` in the background and calls done with
 // w.mu held. The read outlives the analysis that asked for it (others wait for
 // it too), so it has its own timeout instead of the caller's cancellation.
-func (w *Windows) startRead(ctx context.Context, at time.Time, done func(*Snapshot, error)) *read {
+func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snapshot, error)) *read {
 	r := &read{at: at, done: make(chan struct{})}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
@@ -292,7 +294,7 @@ func (w *Windows) startRead(ctx context.Context, at time.Time, done func(*Snapsh
 // analysis passed the previous step, taken just before this step's weight was
 // written, and after a restart may be one read for another rollout's start;
 // else one read at Since.
-func (w *Windows) start(ctx context.Context, t Target) (*Snapshot, error) {
+func (w *Analyzer) start(ctx context.Context, t analysis.Target) (*Snapshot, error) {
 	key := baselineKey{t.Namespace, t.Ingress, t.Since.UnixNano()}
 	if e, ok := w.baseline[key]; ok {
 		e.lastUsed = t.Until
@@ -314,7 +316,7 @@ func (w *Windows) start(ctx context.Context, t Target) (*Snapshot, error) {
 
 // readStart reads the snapshot at t.Since, or waits for a read in flight
 // within fresh of it, and keeps it for the windows that start near it.
-func (w *Windows) readStart(ctx context.Context, t Target) (*Snapshot, error) {
+func (w *Analyzer) readStart(ctx context.Context, t analysis.Target) (*Snapshot, error) {
 	for _, r := range w.startReads {
 		if r.at.Sub(t.Since).Abs() <= w.fresh {
 			return w.wait(ctx, r)
@@ -342,7 +344,7 @@ func (w *Windows) readStart(ctx context.Context, t Target) (*Snapshot, error) {
 // weight was written counts those seconds at the old weight, and the scale
 // benchmark saw the split check flag such windows (6.3 % of requests at a
 // weight of 10 %) when a slow Prometheus stretched the grace to 4–6 s.
-func (w *Windows) nearest(t Target) *Snapshot {
+func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
 	var found *Snapshot
 	closer := func(s *Snapshot) bool {
 		d := s.At.Sub(t.Since).Abs()
@@ -365,7 +367,7 @@ func (w *Windows) nearest(t Target) *Snapshot {
 	return found
 }
 
-func (w *Windows) take(ctx context.Context, at time.Time) (*Snapshot, error) {
+func (w *Analyzer) take(ctx context.Context, at time.Time) (*Snapshot, error) {
 	w.queries.Add(3)
 	began := time.Now()
 	s, err := takeSnapshot(ctx, w.api, at)
@@ -375,7 +377,7 @@ func (w *Windows) take(ctx context.Context, at time.Time) (*Snapshot, error) {
 	return s, err
 }
 
-func (w *Windows) prune(now time.Time) {
+func (w *Analyzer) prune(now time.Time) {
 	for k, e := range w.baseline {
 		if now.Sub(e.lastUsed) > baselineTTL {
 			delete(w.baseline, k)

@@ -1,4 +1,4 @@
-package analysis
+package prom
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
 // gatedAPI holds every query until the test opens the gate, like a Prometheus
@@ -52,16 +54,16 @@ func TestServeStaleAnswersWhileTheRefreshRuns(t *testing.T) {
 	api.hold()
 	api.open()
 	fresh, grace := 2*time.Second, 2*time.Second
-	w := NewWindows(api, fresh, time.Minute).ServeStale(grace)
+	w := NewAnalyzer(api, fresh, time.Minute).ServeStale(grace)
 	since := t0.Add(100 * time.Second)
 	measure := func(until time.Time) float64 {
 		t.Helper()
-		m, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: since, Until: until}, 0.99)
+		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: until}, 0.99)
 		require.NoError(t, err)
 		return m.Canary.Requests
 	}
 	// The previous step's last look takes the snapshot the new step starts from.
-	_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
+	_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
 	require.NoError(t, err)
 	assert.InDelta(t, 100, measure(since.Add(10*time.Second)), 1e-9, "stale beyond grace: waits for the refresh")
 	queries := len(api.queries)
@@ -85,7 +87,7 @@ func TestServeStaleAnswersWhileTheRefreshRuns(t *testing.T) {
 	api.hold()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err = w.Measure(ctx, Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
+	_, err = w.Measure(ctx, analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	api.open()
 	w.settle()
@@ -97,18 +99,18 @@ func TestWithoutServeStaleEveryStaleLookWaits(t *testing.T) {
 	}}}
 	api.hold()
 	api.open()
-	w := NewWindows(api, 2*time.Second, time.Minute)
+	w := NewAnalyzer(api, 2*time.Second, time.Minute)
 	since := t0.Add(100 * time.Second)
-	_, err := w.Measure(context.Background(), Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
+	_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
 	require.NoError(t, err)
-	target := Target{Namespace: "shop", Ingress: "web", Since: since}
+	target := analysis.Target{Namespace: "shop", Ingress: "web", Since: since}
 	target.Until = since.Add(3 * time.Second)
 	m, err := w.Measure(context.Background(), target, 0.99)
 	require.NoError(t, err)
 	assert.InDelta(t, 30, m.Canary.Requests, 1e-9)
 }
 
-func (w *Windows) inFlight() bool {
+func (w *Analyzer) inFlight() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.refreshing != nil
@@ -119,10 +121,10 @@ func (w *Windows) inFlight() bool {
 func TestSlowRefreshesStretchTheGrace(t *testing.T) {
 	api := &gatedAPI{fakeCounters: growing()}
 	api.hold()
-	w := NewWindows(api, 2*time.Second, time.Minute).ServeStale(100 * time.Millisecond)
+	w := NewAnalyzer(api, 2*time.Second, time.Minute).ServeStale(100 * time.Millisecond)
 	since := t0.Add(100 * time.Second)
-	target := func(until time.Time) Target {
-		return Target{Namespace: "shop", Ingress: "web", Since: since.Add(-time.Second), Until: until}
+	target := func(until time.Time) analysis.Target {
+		return analysis.Target{Namespace: "shop", Ingress: "web", Since: since.Add(-time.Second), Until: until}
 	}
 	go func() {
 		time.Sleep(500 * time.Millisecond)
