@@ -16,6 +16,9 @@ type Target struct {
 	// requests to it count as stable (ingress-nginx's `service` label); empty
 	// means every non-canary request of the Ingress.
 	StableService string
+	// StablePort is the replaced backend's port as the Ingress writes it (a
+	// name or a number): Traefik names an upstream by it.
+	StablePort string
 	// Since is when the current step's weight took effect; only requests after it count.
 	Since time.Time
 	// Until is the end of the window, normally now.

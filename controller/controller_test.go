@@ -48,7 +48,7 @@ func TestRolloutPromotesInOrder(t *testing.T) {
 	f.now = t0.Add(time.Minute)
 	f.sync("web")
 	require.Len(t, f.analyzer.targets, 1)
-	assert.Equal(t, analysis.Target{Namespace: ns, Ingress: "web", CanaryUpstream: "shop-web-v2-80", StableService: "web-v1", Since: t0, Until: f.now}, f.analyzer.targets[0])
+	assert.Equal(t, analysis.Target{Namespace: ns, Ingress: "web", CanaryUpstream: "shop-web-v2-80", StableService: "web-v1", StablePort: "80", Since: t0, Until: f.now}, f.analyzer.targets[0])
 	assert.Equal(t, "5000", f.ingress("web-canary").Annotations[annotations.NginxCanaryWeight])
 
 	var order []string

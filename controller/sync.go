@@ -109,7 +109,17 @@ func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w world) an
 		Namespace: primary.Namespace, Ingress: primary.Name,
 		CanaryUpstream: upstreamName(primary.Namespace, spec.CanaryService, w.canaryPort),
 		StableService:  w.stable,
+		StablePort:     stablePort(primary, w.stable),
 	}
+}
+
+// stablePort is the port of the primary's first backend to the stable Service,
+// as written (name or number): the data plane names the upstream by it.
+func stablePort(primary *networkingv1.Ingress, stable string) string {
+	for _, b := range backendsTo(primary, stable) {
+		return portString(b.Backend.Service.Port)
+	}
+	return ""
 }
 
 // read parses the primary and runs the pre-flight lint; problems land in Invalid.

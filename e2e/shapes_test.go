@@ -207,7 +207,7 @@ func TestDefaultBackendWithRules(t *testing.T) {
 	g, stop := a.trafficTo(a.host, "/shop", 40, nil)
 	defer stop()
 	_, stopAPI := a.trafficTo(a.host, "/api", 20, nil)
-	a.start(map[string]string{"canary-service": "web-v2", "steps": "30", "interval": "10s", "min-requests": "20"})
+	a.start(map[string]string{"canary-service": "web-v2", "stable-service": "web-v1", "steps": "30", "interval": "10s", "min-requests": "20"})
 	walkSteps(a, g, a.version(2), []float64{0.3})
 	a.waitPhase(60*time.Second, weights.PhaseSucceeded)
 	apiFinal := stopAPI()
@@ -305,7 +305,7 @@ func TestCanaryFirstSecondsTenReleases(t *testing.T) {
 			return s.Revision == service && (s.Phase == weights.PhaseSucceeded || s.Phase == weights.PhaseFailed || s.Phase == weights.PhaseInvalid)
 		})
 		d := g.Snapshot().Sub(before)
-		t.Logf("release %d (%s): %s; %d requests, %d non-2xx, %d to the new version", i-1, service, st.Phase, d.Total, d.NonSuccess, d.ByVersion[version])
+		t.Logf("release %d (%s): %s; %d requests, %d non-2xx, %d to the new version: %s", i-1, service, st.Phase, d.Total, d.NonSuccess, d.ByVersion[version], d)
 		if st.Phase != weights.PhaseSucceeded {
 			failed = append(failed, service+": "+st.Message)
 		}

@@ -28,6 +28,7 @@ import (
 // windows that started within fresh of it.
 type Analyzer struct {
 	api     v1.API
+	dialect Dialect
 	timeout time.Duration
 	// fresh is how old the shared snapshot may be before a refresh.
 	fresh time.Duration
@@ -77,8 +78,8 @@ const (
 const baselineTTL = 30 * time.Minute
 
 type baselineKey struct {
-	namespace, ingress string
-	since              int64
+	group
+	since int64
 }
 
 type baselineEntry struct {
@@ -86,10 +87,19 @@ type baselineEntry struct {
 	lastUsed time.Time
 }
 
-// NewAnalyzer returns an Analyzer reading through api. fresh should be about half
-// the controller's analysis tick; timeout bounds one refresh.
+// NewAnalyzer returns an Analyzer reading ingress-nginx's metrics through api.
+// fresh should be about half the controller's analysis tick; timeout bounds
+// one refresh.
 func NewAnalyzer(api v1.API, fresh, timeout time.Duration) *Analyzer {
-	return &Analyzer{api: api, fresh: fresh, timeout: timeout, baseline: map[baselineKey]*baselineEntry{}}
+	return &Analyzer{api: api, dialect: Nginx{}, fresh: fresh, timeout: timeout, baseline: map[baselineKey]*baselineEntry{}}
+}
+
+// ReadAs makes w read another data plane's metrics, and returns w.
+func (w *Analyzer) ReadAs(d Dialect) *Analyzer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dialect = d
+	return w
 }
 
 // ServeStale lets a snapshot up to fresh+grace old serve analyses while a newer
@@ -150,18 +160,10 @@ func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, quantile floa
 	if err != nil {
 		return analysis.Measurement{}, err
 	}
-	isCanary := func(s series) bool {
-		return s.canary != "" && (t.CanaryUpstream == "" || s.canary == t.CanaryUpstream)
-	}
-	// Stable is what the canary competes with: the requests to the replaced
-	// Service that nginx did not send to the canary. Other paths of the Ingress
-	// are other Services; their errors must neither fail nor mask the canary.
-	isStable := func(s series) bool {
-		return s.canary == "" && (t.StableService == "" || s.service == t.StableService)
-	}
+	g, isCanary, isStable := w.dialect.Sides(t)
 	return analysis.Measurement{
-		Canary: windowSide(base, cur, t.Namespace, t.Ingress, isCanary).side(quantile),
-		Stable: windowSide(base, cur, t.Namespace, t.Ingress, isStable).side(quantile),
+		Canary: windowSide(base, cur, g, isCanary).side(quantile),
+		Stable: windowSide(base, cur, g, isStable).side(quantile),
 	}, nil
 }
 
@@ -295,7 +297,8 @@ func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snaps
 // written, and after a restart may be one read for another rollout's start;
 // else one read at Since.
 func (w *Analyzer) start(ctx context.Context, t analysis.Target) (*Snapshot, error) {
-	key := baselineKey{t.Namespace, t.Ingress, t.Since.UnixNano()}
+	g, _, _ := w.dialect.Sides(t)
+	key := baselineKey{g, t.Since.UnixNano()}
 	if e, ok := w.baseline[key]; ok {
 		e.lastUsed = t.Until
 		return e.snap, nil
@@ -308,8 +311,8 @@ func (w *Analyzer) start(ctx context.Context, t analysis.Target) (*Snapshot, err
 		}
 		found = s
 	}
-	// Keep only this Ingress's series: a window may live for hours.
-	only := found.only(t.Namespace, t.Ingress)
+	// Keep only this window's group: a window may live for hours.
+	only := found.only(g)
 	w.baseline[key] = &baselineEntry{snap: only, lastUsed: t.Until}
 	return only, nil
 }
@@ -345,10 +348,11 @@ func (w *Analyzer) readStart(ctx context.Context, t analysis.Target) (*Snapshot,
 // benchmark saw the split check flag such windows (6.3 % of requests at a
 // weight of 10 %) when a slow Prometheus stretched the grace to 4–6 s.
 func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
+	g, _, _ := w.dialect.Sides(t)
 	var found *Snapshot
 	closer := func(s *Snapshot) bool {
 		d := s.At.Sub(t.Since).Abs()
-		return d <= w.fresh+w.grace && s.covers(t.Namespace, t.Ingress) && (found == nil || d < found.At.Sub(t.Since).Abs())
+		return d <= w.fresh+w.grace && s.covers(g) && (found == nil || d < found.At.Sub(t.Since).Abs())
 	}
 	for _, s := range w.recent {
 		if closer(s) {
@@ -370,7 +374,7 @@ func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
 func (w *Analyzer) take(ctx context.Context, at time.Time) (*Snapshot, error) {
 	w.queries.Add(3)
 	began := time.Now()
-	s, err := takeSnapshot(ctx, w.api, at)
+	s, err := takeSnapshot(ctx, w.api, w.dialect, at)
 	if s != nil {
 		s.fetch = time.Since(began)
 	}

@@ -14,18 +14,18 @@ type counters struct {
 	buckets map[float64]float64
 }
 
-// windowSide sums, for one side of one Ingress, how much every series grew from
+// windowSide sums, for one side of one group, how much every series grew from
 // base to cur. A series that went down was reset (an ingress-nginx pod restarted):
 // everything it counted since the reset is new, so its current value is the growth.
 // A series absent from base started inside the window and grew from zero.
-func windowSide(base, cur *Snapshot, namespace, ingress string, match func(series) bool) counters {
+func windowSide(base, cur *Snapshot, g group, match func(labels) bool) counters {
 	out := counters{buckets: map[float64]float64{}}
 	var before []series
 	if base != nil {
-		before = base.ingress(namespace, ingress)
+		before = base.series(g)
 	}
-	for _, c := range cur.ingress(namespace, ingress) {
-		if !match(c) {
+	for _, c := range cur.series(g) {
+		if !match(c.labels) {
 			continue
 		}
 		b := find(before, c)
@@ -42,7 +42,7 @@ func windowSide(base, cur *Snapshot, namespace, ingress string, match func(serie
 // find returns the series of list with want's labels, or a zero one.
 func find(list []series, want series) series {
 	for _, s := range list {
-		if s.service == want.service && s.canary == want.canary && s.instance == want.instance {
+		if s.labels == want.labels {
 			return s
 		}
 	}

@@ -10,19 +10,29 @@ import (
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
+// seriesKey names one series in full, for building snapshots in tests.
+type seriesKey struct {
+	group
+	labels
+}
+
+func key(namespace, ingress, service, canary, instance string) seriesKey {
+	return seriesKey{group{namespace, ingress}, labels{service, canary, instance}}
+}
+
 func snap(at time.Time, counts map[seriesKey]series) *Snapshot {
 	s := newSnapshot(at)
 	for k, c := range counts {
-		*s.upsert(k) = series{service: k.service, canary: k.canary, instance: k.instance, requests: c.requests, errors: c.errors, buckets: c.buckets}
+		*s.upsert(k.group, k.labels) = series{labels: k.labels, requests: c.requests, errors: c.errors, buckets: c.buckets}
 	}
 	return s
 }
 
 func TestWindowSideHandlesResetsAndNewSeries(t *testing.T) {
-	a := seriesKey{"shop", "web", "web-v1", "shop-web-v2-80", "pod-a:10254"}
-	b := seriesKey{"shop", "web", "web-v1", "shop-web-v2-80", "pod-b:10254"}
-	other := seriesKey{"shop", "api", "api-v1", "shop-api-v2-80", "pod-a:10254"}
-	stable := seriesKey{"shop", "web", "web-v1", "", "pod-a:10254"}
+	a := key("shop", "web", "web-v1", "shop-web-v2-80", "pod-a:10254")
+	b := key("shop", "web", "web-v1", "shop-web-v2-80", "pod-b:10254")
+	other := key("shop", "api", "api-v1", "shop-api-v2-80", "pod-a:10254")
+	stable := key("shop", "web", "web-v1", "", "pod-a:10254")
 	base := snap(t0, map[seriesKey]series{
 		a:      {requests: 100, errors: 1},
 		b:      {requests: 500, errors: 5}, // pod b restarts inside the window
@@ -34,12 +44,13 @@ func TestWindowSideHandlesResetsAndNewSeries(t *testing.T) {
 		b:      {requests: 30, errors: 2}, // reset: 30 new requests
 		stable: {requests: 1900, errors: 9},
 		other:  {requests: 70},
-		{"shop", "web", "web-v1", "shop-web-v2-80", "pod-c:10254"}: {requests: 10}, // new pod
+		key("shop", "web", "web-v1", "shop-web-v2-80", "pod-c:10254"): {requests: 10}, // new pod
 	})
-	canary := windowSide(base, cur, "shop", "web", func(s series) bool { return s.canary != "" })
+	web := group{"shop", "web"}
+	canary := windowSide(base, cur, web, func(l labels) bool { return l.canary != "" })
 	assert.Equal(t, 60.0+30+10, canary.requests)
 	assert.Equal(t, 3.0+2, canary.errors)
-	st := windowSide(base, cur, "shop", "web", func(s series) bool { return s.canary == "" })
+	st := windowSide(base, cur, web, func(l labels) bool { return l.canary == "" })
 	assert.Equal(t, 900.0, st.requests)
 	assert.Equal(t, 9.0, st.errors)
 	assert.InDelta(t, 0.01, st.side(0.99).ErrorRate, 1e-12)

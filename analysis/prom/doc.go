@@ -58,5 +58,4 @@
 //
 // No query runs while Analyzer holds its lock: analyses that wait for a refresh
 // or a start read wait for it alone, and every other analysis goes on.
-//
 package prom

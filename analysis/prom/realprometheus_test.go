@@ -106,7 +106,7 @@ func TestRealPrometheus(t *testing.T) {
 		assert.Len(t, refresh, 3, "at until: %d rollouts over %d+ Ingresses", len(rollouts), bulkIngresses)
 		assert.Len(t, start, 3, "one start read for the first steps")
 		for _, q := range append(atStart.sent, atUntil.sent...) {
-			assert.Contains(t, []string{snapshotQueries.requests, snapshotQueries.errors, snapshotQueries.buckets}, q.query)
+			assert.Contains(t, []string{Nginx{}.Queries().Requests, Nginx{}.Queries().Errors, Nginx{}.Queries().Buckets}, q.query)
 		}
 		assert.Equal(t, int64(len(rec.all())), w.Queries())
 	})
@@ -294,7 +294,7 @@ func promQuantile(t *testing.T, promAPI v1.API, q float64, target analysis.Targe
 	t.Helper()
 	ms := target.Until.Sub(target.Since).Milliseconds()
 	query := fmt.Sprintf(`histogram_quantile(%g, sum by (le) (increase(%s{namespace=%q,ingress=%q,canary=%q}[%dms] @ %.3f)))`,
-		q, latencyMetric, target.Namespace, target.Ingress, canary, ms, float64(target.Until.UnixMilli())/1000)
+		q, nginxLatency, target.Namespace, target.Ingress, canary, ms, float64(target.Until.UnixMilli())/1000)
 	v, _, err := promAPI.Query(context.Background(), query, target.Until)
 	require.NoError(t, err, query)
 	vec, ok := v.(model.Vector)

@@ -105,7 +105,7 @@ func TestOlderSnapshotsKeepOnlyCanaries(t *testing.T) {
 	older := w.recent[0]
 	w.mu.Unlock()
 	assert.True(t, older.partial)
-	assert.Equal(t, []ingressKey{{"shop", "web"}}, keysOf(older), "api has no canary")
+	assert.Equal(t, []group{{"shop", "web"}}, keysOf(older), "api has no canary")
 
 	m := measure("api", since, until)
 	assert.InDelta(t, 1500, m.Stable.Requests, 1e-9, "api's stable side counts from since")
@@ -113,9 +113,9 @@ func TestOlderSnapshotsKeepOnlyCanaries(t *testing.T) {
 	assert.Equal(t, since, fake.queries[8])
 }
 
-func keysOf(s *Snapshot) []ingressKey {
-	var out []ingressKey
-	for k := range s.ingresses {
+func keysOf(s *Snapshot) []group {
+	var out []group
+	for k := range s.groups {
 		out = append(out, k)
 	}
 	return out

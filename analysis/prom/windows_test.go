@@ -44,11 +44,11 @@ func (f *fakeCounters) Query(_ context.Context, q string, ts time.Time, _ ...v1.
 			m["service"] = model.LabelValue(service)
 		}
 		switch q {
-		case snapshotQueries.requests:
+		case Nginx{}.Queries().Requests:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(v[0])})
-		case snapshotQueries.errors:
+		case Nginx{}.Queries().Errors:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(v[1])})
-		case snapshotQueries.buckets:
+		case Nginx{}.Queries().Buckets:
 			for _, le := range []string{"0.1", "+Inf"} {
 				mm := m.Clone()
 				mm["le"] = model.LabelValue(le)
@@ -159,7 +159,7 @@ func TestWindowsUnavailable(t *testing.T) {
 		wantQueries int
 	}{
 		{"API error names the query", &failingAPI{err: errors.New("bad_data: parse error")}, good,
-			[]string{"prometheus: query \"" + snapshotQueries.requests + "\"", "bad_data: parse error"}, 1},
+			[]string{"prometheus: query \"" + Nginx{}.Queries().Requests + "\"", "bad_data: parse error"}, 1},
 		{"not a vector", &failingAPI{answer: &model.Scalar{Value: 1}}, good,
 			[]string{"want a vector, got scalar"}, 1},
 		{"timeout", &failingAPI{block: true}, good,
