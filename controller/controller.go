@@ -20,6 +20,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/routers"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -31,7 +32,10 @@ type Analyzer interface {
 // Options configure a Controller.
 type Options struct {
 	IngressClass string
-	Machine      weights.Config
+	// Router is the data plane; the zero value is ingress-nginx's behaviour
+	// with nothing refused.
+	Router  routers.Router
+	Machine weights.Config
 	// AnalysisTick is how often every open step window is looked at before it
 	// is due, so that a conclusive regression fails fast. 0 disables it.
 	AnalysisTick time.Duration
@@ -49,8 +53,8 @@ type Controller struct {
 	queue        workqueue.TypedRateLimitingInterface[string]
 	recorder     record.EventRecorder
 	analyzer     Analyzer
-	// windows are the open step windows the interim scan looks at.
-	windows *openWindows
+	// openWindows are the open step windows the interim scan looks at.
+	openWindows *openWindows
 	// ownWrites tell the informer's echoes of our writes from other changes.
 	ownWrites *ownWrites
 	opts      Options
@@ -80,13 +84,13 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ingress-canary"}),
-		recorder:  recorder,
-		analyzer:  analyzer,
-		windows:   newOpenWindows(),
-		ownWrites: newOwnWrites(),
-		opts:      opts,
-		log:       log,
-		metrics:   metrics,
+		recorder:    recorder,
+		analyzer:    analyzer,
+		openWindows: newOpenWindows(),
+		ownWrites:   newOwnWrites(),
+		opts:        opts,
+		log:         log,
+		metrics:     metrics,
 	}
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)

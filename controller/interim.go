@@ -69,7 +69,7 @@ func (c *Controller) scanOpenWindows(ctx context.Context) {
 // not yet due, and returns the keys of those that fail.
 func (c *Controller) failingWindows(ctx context.Context) []string {
 	var failing []string
-	for key, w := range c.windows.all() {
+	for key, w := range c.openWindows.all() {
 		now := c.opts.Now()
 		if !weights.InterimLookDue(w.target.Since, w.due, now, c.opts.AnalysisTick) {
 			continue

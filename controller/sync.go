@@ -29,7 +29,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if apierrors.IsNotFound(err) {
 		// The canary Ingress has an ownerReference: the garbage collector removes it.
 		c.metrics.forget(namespace, name)
-		c.windows.forget(key)
+		c.openWindows.forget(key)
 		c.ownWrites.forget(namespace, name)
 		c.ownWrites.forget(namespace, CanaryName(name))
 		return 0, nil
@@ -52,9 +52,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, err
 	}
 	if in.Spec != nil && in.Invalid == nil {
-		c.windows.track(key, d.Status, targetOf(primary, in.Spec, w), weights.Thresholds(in.Spec))
+		c.openWindows.track(key, d.Status, targetOf(primary, in.Spec, w), weights.Thresholds(in.Spec))
 	} else {
-		c.windows.forget(key)
+		c.openWindows.forget(key)
 	}
 	for _, e := range d.Events {
 		c.record(primary, e, log)
@@ -136,6 +136,9 @@ func (c *Controller) read(primary *networkingv1.Ingress) (weights.Input, world) 
 	in.Commands, in.Invalid = annotations.ParseCommands(primary.Annotations)
 	spec, err := annotations.Parse(primary.Annotations)
 	in.Invalid = joinErr(in.Invalid, err)
+	for _, problem := range c.opts.Router.Refuse(primary.Annotations) {
+		in.Invalid = joinErr(in.Invalid, problem)
+	}
 	if in.Invalid != nil {
 		return in, w // bad input: Spec stays nil and traffic is left alone
 	}

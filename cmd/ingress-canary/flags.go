@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/ingress-canary/ingress-canary/routers"
 )
 
 // options are the command-line flags, named as controller-runtime names them so
@@ -15,6 +18,7 @@ type options struct {
 	prometheusURL           string
 	namespace               string
 	ingressClass            string
+	router                  string
 	metricsAddr             string
 	probeAddr               string
 	leaderElect             bool
@@ -41,6 +45,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.prometheusURL, "prometheus-url", "", "Base URL of the Prometheus that scrapes ingress-nginx (required).")
 	fs.StringVar(&o.namespace, "namespace", "", "Only watch Ingresses in this namespace. Empty: all namespaces.")
 	fs.StringVar(&o.ingressClass, "ingress-class", "nginx", "Ingress class of the ingress-nginx controller to drive.")
+	fs.StringVar(&o.router, "router", "nginx", "Data plane that serves the Ingress class: "+strings.Join(routers.Names(), " or ")+". It decides which metrics the analysis reads; the canary Ingress is the same for both.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the /metrics endpoint. \"0\" disables it.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz. \"0\" disables it.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader with a Lease, so that only one replica acts.")
@@ -78,6 +83,9 @@ func (o options) validate() error {
 		errs = append(errs, errors.New("--prometheus-url is required"))
 	} else if u, err := url.Parse(o.prometheusURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("--prometheus-url=%q: want an http:// or https:// URL such as http://prometheus:9090", o.prometheusURL))
+	}
+	if _, err := routers.Lookup(o.router); err != nil {
+		errs = append(errs, fmt.Errorf("--router=%q: %w", o.router, err))
 	}
 	if o.workers < 1 {
 		errs = append(errs, fmt.Errorf("--workers=%d: want at least 1", o.workers))

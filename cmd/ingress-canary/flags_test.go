@@ -41,6 +41,7 @@ func TestFlagErrorsNameTheFlagAndValue(t *testing.T) {
 		"memory ratio":          {[]string{"--memory-limit-ratio=1.5"}, "--memory-limit-ratio=1.5"},
 		"ftp prometheus":        {[]string{"--prometheus-url=ftp://prometheus:9090"}, `--prometheus-url="ftp://prometheus:9090": want an http:// or https:// URL`},
 		"relative prometheus":   {[]string{"--prometheus-url=prometheus:9090"}, `--prometheus-url="prometheus:9090"`},
+		"router":                {[]string{"--router=envoy"}, `--router="envoy": unknown router "envoy": want one of nginx, traefik`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parse(t, tc.args...)

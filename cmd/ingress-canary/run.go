@@ -24,6 +24,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/analysis/prom"
 	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/routers"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -70,7 +71,11 @@ func run(ctx context.Context, o options) error {
 	}
 	// One shared snapshot per half tick serves every rollout's analysis; up to a
 	// tick old, it answers while the next is read, so no due step waits on Prometheus.
-	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2)
+	router, err := routers.Lookup(o.router)
+	if err != nil {
+		return fmt.Errorf("--router: %w", err)
+	}
+	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(router.Metrics)
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)
@@ -97,6 +102,7 @@ func run(ctx context.Context, o options) error {
 		factory := informers.NewSharedInformerFactoryWithOptions(client, resync, factoryOpts...)
 		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, controller.Options{
 			IngressClass: o.ingressClass,
+			Router:       router,
 			AnalysisTick: o.analysisTick,
 			Machine:      weights.Config{Settle: o.settle, ReadinessRecheck: weights.DefaultConfig.ReadinessRecheck},
 		})
