@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-)
 
-// DefaultLatencyQuantile is the quantile used when Thresholds.LatencyQuantile
-// is zero, the same default as the latency-quantile annotation.
-const DefaultLatencyQuantile = 0.99
+	"github.com/ingress-canary/ingress-canary/annotations"
+)
 
 // DefaultConfidence is the one-sided confidence level used when
 // Thresholds.Confidence is unset: a healthy canary is failed by one test in a
@@ -170,10 +168,11 @@ func ratio(r float64) string {
 	return strconv.FormatFloat(r, 'g', 3, 64)
 }
 
-// latencyQuantile returns th's quantile, or the default when it is unset.
+// latencyQuantile returns th's quantile, or the latency-quantile annotation's
+// default when it is unset.
 func latencyQuantile(th Thresholds) float64 {
 	if th.LatencyQuantile == 0 {
-		return DefaultLatencyQuantile
+		return annotations.DefaultLatencyQuantile
 	}
 	return th.LatencyQuantile
 }

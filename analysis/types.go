@@ -61,6 +61,10 @@ const (
 	NoData Outcome = "NoData"
 	// Unavailable means Prometheus could not be asked (error or timeout); the step holds.
 	Unavailable Outcome = "Unavailable"
+	// Mismatch means nginx did not split traffic as asked (for example another
+	// canary Ingress on the same host/path made ingress-nginx ignore ours); the
+	// step holds. VerifySplit sets it.
+	Mismatch Outcome = "SplitMismatch"
 )
 
 // Verdict is the judgement of one window, with the figures it rests on.

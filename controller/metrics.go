@@ -29,7 +29,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ingress_canary_phase", Help: "1 for the rollout's current phase, 0 for the others.",
 		}, []string{"namespace", "ingress", "phase"}),
 		analyses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ingress_canary_analysis_total", Help: "Step analyses by outcome (Pass, Fail, NoData, Unavailable).",
+			Name: "ingress_canary_analysis_total", Help: "Step analyses by outcome (Pass, Fail, NoData, Unavailable, SplitMismatch).",
 		}, []string{"namespace", "ingress", "outcome"}),
 		rollouts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ingress_canary_rollouts_total", Help: "Finished rollouts by result (Succeeded, Failed).",
