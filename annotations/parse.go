@@ -35,7 +35,7 @@ func Parse(ann map[string]string) (*Spec, error) {
 		Steps:         p.steps(KeySteps),
 		Interval:      p.duration(KeyInterval, DefaultInterval, MinInterval),
 		Analysis: Analysis{
-			MaxErrorRate:    p.ratio(KeyMaxErrorRate, DefaultMaxErrorRate, true),
+			MaxErrorRate:    p.ratio(KeyMaxErrorRate, DefaultMaxErrorRate),
 			MaxLatency:      p.duration(KeyMaxLatency, 0, time.Millisecond),
 			LatencyQuantile: p.quantile(KeyLatencyQuantile),
 			MinRequests:     p.integer(KeyMinRequests, DefaultMinRequests, 1),
@@ -175,14 +175,14 @@ func (p *parser) duration(key string, def, min time.Duration) time.Duration {
 	return d
 }
 
-// ratio accepts "1%" or "0.01".
-func (p *parser) ratio(key string, def float64, allowZero bool) float64 {
+// ratio accepts "1%" or "0.01", and 0 (no error is acceptable).
+func (p *parser) ratio(key string, def float64) float64 {
 	v, ok := p.value(key)
 	if !ok {
 		return def
 	}
 	f, err := parseRatio(v)
-	if err != nil || f > 1 || f < 0 || (!allowZero && f == 0) {
+	if err != nil || f > 1 || f < 0 {
 		p.fail(key, v, "a ratio between 0 and 1, written 0.01 or 1%")
 		return def
 	}

@@ -100,3 +100,18 @@ type Commands struct {
 
 // Any reports whether any command is present.
 func (c Commands) Any() bool { return c.Pause || c.Resume || c.Abort || c.Promote || c.Retry }
+
+// Keys lists the keys of the commands present, in the order of CommandKeys, so
+// that what is reported about them comes in the same order every time.
+func (c Commands) Keys() []string {
+	var keys []string
+	for _, k := range []struct {
+		key string
+		set bool
+	}{{KeyPause, c.Pause}, {KeyResume, c.Resume}, {KeyAbort, c.Abort}, {KeyPromote, c.Promote}, {KeyRetry, c.Retry}} {
+		if k.set {
+			keys = append(keys, k.key)
+		}
+	}
+	return keys
+}

@@ -35,14 +35,8 @@ func (m *machine) command() bool {
 // ignoreCommands explains why present commands were removed without effect, so a
 // command never lingers and fires later by surprise.
 func (m *machine) ignoreCommands(why string) {
-	c := m.in.Commands
-	for key, set := range map[string]bool{
-		annotations.KeyPause: c.Pause, annotations.KeyResume: c.Resume, annotations.KeyAbort: c.Abort,
-		annotations.KeyPromote: c.Promote, annotations.KeyRetry: c.Retry,
-	} {
-		if set {
-			m.warn("CommandIgnored", "%s ignored: %s", key, why)
-		}
+	for _, key := range m.in.Commands.Keys() {
+		m.warn("CommandIgnored", "%s ignored: %s", key, why)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // options are the command-line flags, named as controller-runtime names them so
@@ -64,7 +66,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
 	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
 	fs.DurationVar(&o.analysisTick, "analysis-tick", 5*time.Second, "How often an open step window is looked at, to roll back a conclusive regression before the interval ends.")
-	fs.DurationVar(&o.settle, "promotion-settle", 5*time.Second, "Wait between promotion stages, for ingress-nginx to apply each change.")
+	fs.DurationVar(&o.settle, "promotion-settle", weights.DefaultConfig.Settle, "Wait between promotion stages, for ingress-nginx to apply each change.")
 	fs.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that the garbage collector works harder before the kernel kills the process. GOMEMLIMIT, when set, wins; 0 turns it off.")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -105,4 +107,11 @@ func (o options) validate() error {
 		errs = append(errs, fmt.Errorf("--promotion-settle=%s: want zero or more", o.settle))
 	}
 	return errors.Join(errs...)
+}
+
+// machineConfig is weights.DefaultConfig with the flags that override it.
+func (o options) machineConfig() weights.Config {
+	config := weights.DefaultConfig
+	config.Settle = o.settle
+	return config
 }

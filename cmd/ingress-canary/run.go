@@ -24,7 +24,6 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/controller"
-	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // resync re-reads every Ingress now and then, as a safety net for a missed event.
@@ -97,7 +96,7 @@ func run(ctx context.Context, o options) error {
 		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, controller.Options{
 			IngressClass: o.ingressClass,
 			AnalysisTick: o.analysisTick,
-			Machine:      weights.Config{Settle: o.settle, ReadinessRecheck: weights.DefaultConfig.ReadinessRecheck},
+			Machine:      o.machineConfig(),
 		})
 		if err != nil {
 			return err

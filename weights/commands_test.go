@@ -1,0 +1,34 @@
+package weights
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/ingress-canary/ingress-canary/annotations"
+)
+
+// TestIgnoredCommandsAreReportedInOrder runs the same Decide many times: the
+// CommandIgnored Events must come in one order, that of annotations.CommandKeys.
+func TestIgnoredCommandsAreReportedInOrder(t *testing.T) {
+	spec, err := annotations.Parse(map[string]string{annotations.KeyCanaryService: "web-v2"})
+	assert.NoError(t, err)
+	in := Input{
+		Spec: spec, StableService: "web-v1", CanaryReady: true, Now: time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC),
+		Status:   Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: "0"},
+		Commands: annotations.Commands{Pause: true, Resume: true, Promote: true},
+	}
+	want := []string{
+		annotations.KeyPause + " ignored: it does not apply in phase Failed",
+		annotations.KeyResume + " ignored: it does not apply in phase Failed",
+		annotations.KeyPromote + " ignored: it does not apply in phase Failed",
+	}
+	for range 20 {
+		var got []string
+		for _, e := range Decide(DefaultConfig, in).Events {
+			got = append(got, e.Message)
+		}
+		assert.Equal(t, want, got)
+	}
+}
