@@ -101,8 +101,7 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		}
 		return
 	}
-	weight, _ := annotations.ParsePercent(in.Status.Weight)
-	v = analysis.VerifySplit(v, previousWeight(in.Spec, in.Status).Ratio(), weight.Ratio(), in.Now.Sub(since))
+	v = analysis.VerifySplit(v, previousWeight(in.Spec, in.Status).Ratio(), in.Status.Weight.Value().Ratio(), in.Now.Sub(since))
 	in.Verdict = &v
 	c.metrics.analyses.WithLabelValues(primary.Namespace, primary.Name, string(v.Outcome)).Inc()
 	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),

@@ -20,7 +20,7 @@ func (m *machine) command() bool {
 	case c.Pause && st.Phase == PhaseProgressing:
 		m.next.Phase = PhasePaused
 		m.next.NextCheck = nil
-		m.next.Message = "paused at weight " + st.Weight + " % (" + annotations.KeyPause + ")"
+		m.next.Message = "paused at weight " + st.Weight.String() + " % (" + annotations.KeyPause + ")"
 		m.event("Paused", "%s", m.next.Message)
 		m.keepTraffic()
 	case c.Resume && st.Phase == PhasePaused && !st.AwaitingPromotion:

@@ -16,7 +16,7 @@ func TestIgnoredCommandsAreReportedInOrder(t *testing.T) {
 	assert.NoError(t, err)
 	in := Input{
 		Spec: spec, StableService: "web-v1", CanaryReady: true, Now: time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC),
-		Status:   Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: "0"},
+		Status:   Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: percent("0")},
 		Commands: annotations.Commands{Pause: true, Resume: true, Promote: true},
 	}
 	want := []string{

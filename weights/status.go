@@ -46,8 +46,9 @@ type Status struct {
 	Step int `json:"step"`
 	// Steps is the number of steps in the plan, for display.
 	Steps int `json:"steps,omitempty"`
-	// Weight is the canary's share in percent, as written to ingress-nginx.
-	Weight string `json:"weight"`
+	// Weight is the canary's share, as written to ingress-nginx; in the JSON a
+	// string in percent, e.g. "10".
+	Weight StatusWeight `json:"weight"`
 	// StepStarted is when the current step's weight was written; its window starts there.
 	StepStarted *time.Time `json:"stepStarted,omitempty"`
 	// NextCheck is when the current window is next judged.

@@ -120,7 +120,7 @@ func TestFigures(t *testing.T) {
 	assert.Equal(t, "1.250s", formatSeconds(1.25))
 	assert.Equal(t, "n/a", formatSeconds(-1))
 	assert.Empty(t, summarizeAnalysis(nil, 0.99))
-	assert.Equal(t, "", formatWeight(""))
+	assert.Equal(t, "", formatWeight(weights.StatusWeight{}))
 }
 
 func TestUnavailableAnalysisShowsNoFigures(t *testing.T) {
