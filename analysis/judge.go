@@ -172,7 +172,7 @@ func ratio(r float64) string {
 // default when it is unset.
 func latencyQuantile(th Thresholds) float64 {
 	if th.LatencyQuantile == 0 {
-		return annotations.DefaultLatencyQuantile
+		return annotations.DefaultSpec().Analysis.LatencyQuantile
 	}
 	return th.LatencyQuantile
 }

@@ -35,20 +35,6 @@ const (
 	PromoteByWeight PromoteBy = "weight"
 )
 
-// Defaults from DESIGN.md.
-var (
-	DefaultSteps           = []Weight{500, 1000, 2500, 5000}
-	DefaultInterval        = time.Minute
-	DefaultMaxErrorRate    = 0.01
-	DefaultLatencyQuantile = 0.99
-	DefaultMinRequests     = 50
-	DefaultFailureLimit    = 0
-	DefaultNoDataLimit     = 10
-	DefaultStrategy        = StrategyCanary
-	DefaultPromotion       = PromotionAuto
-	DefaultPromoteBy       = PromoteBySwitch
-)
-
 // Routing sends testers to the canary at every step, through ingress-nginx's
 // canary-by-header and canary-by-cookie.
 type Routing struct {
@@ -105,12 +91,9 @@ func (c Commands) Any() bool { return c.Pause || c.Resume || c.Abort || c.Promot
 // that what is reported about them comes in the same order every time.
 func (c Commands) Keys() []string {
 	var keys []string
-	for _, k := range []struct {
-		key string
-		set bool
-	}{{KeyPause, c.Pause}, {KeyResume, c.Resume}, {KeyAbort, c.Abort}, {KeyPromote, c.Promote}, {KeyRetry, c.Retry}} {
-		if k.set {
-			keys = append(keys, k.key)
+	for _, k := range CommandKeys {
+		if *k.field(&c) {
+			keys = append(keys, k.Name)
 		}
 	}
 	return keys

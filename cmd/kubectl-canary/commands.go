@@ -17,19 +17,27 @@ import (
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// startFlags maps each `start` flag to the annotation it writes. Only the flags
-// given on the command line are written; the others keep their current value
-// (or the controller's default).
-var startFlags = []struct{ flag, key, usage string }{
-	{"to", annotations.KeyCanaryService, "Service of the new version, in the Ingress's namespace (required)."},
-	{"port", annotations.KeyCanaryPort, "Port name or number on the canary Service. Default: the stable backend's."},
-	{"steps", annotations.KeySteps, "Increasing weights in percent, e.g. 5,10,25,50 or 0.5,1,5."},
-	{"interval", annotations.KeyInterval, "Analysis window of each step, e.g. 1m or 30s."},
-	{"strategy", annotations.KeyStrategy, "canary (weight steps) or blue-green (header/cookie preview, then one switch)."},
-	{"max-error-rate", annotations.KeyMaxErrorRate, "Highest acceptable ratio of 5xx among canary requests, e.g. 1% or 0.01."},
-	{"max-latency", annotations.KeyMaxLatency, "Highest acceptable latency at the latency quantile, e.g. 300ms."},
-	{"min-requests", annotations.KeyMinRequests, "Canary requests a window needs before it can be judged."},
-	{"promotion", annotations.KeyPromotion, "auto, or manual: wait at the last step for `kubectl canary promote`."},
+// startKeys are the annotations `start` has a flag for, from the key table. Only
+// the flags given on the command line are written; the others keep their current
+// value (or the controller's default).
+func startKeys() []annotations.SpecKey {
+	var keys []annotations.SpecKey
+	for _, k := range annotations.SpecKeys {
+		if k.StartFlag != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// startFlagUsage is the key's doc without its Markdown, which the flag package
+// would read as the value's name, and the key it writes.
+func startFlagUsage(k annotations.SpecKey) string {
+	usage := strings.ReplaceAll(k.Doc, "`", "") + " (" + k.Name + ")."
+	if k.Name == annotations.KeyCanaryService {
+		usage = "Required. " + usage
+	}
+	return usage
 }
 
 var startCommand = command{
@@ -52,9 +60,10 @@ Examples:
   kubectl canary start web --to web-v2 --promotion manual --dry-run
 `,
 	setup: func(fs *flag.FlagSet) runFunc {
-		values := make(map[string]*string, len(startFlags))
-		for _, f := range startFlags {
-			values[f.flag] = fs.String(f.flag, "", f.usage+" ("+f.key+")")
+		keys := startKeys()
+		values := make(map[string]*string, len(keys))
+		for _, k := range keys {
+			values[k.StartFlag] = fs.String(k.StartFlag, "", startFlagUsage(k))
 		}
 		dryRun := fs.Bool("dry-run", false, "Print the merge patch instead of writing it.")
 		return func(ctx context.Context, a *app, g globalOptions, args []string) error {
@@ -64,9 +73,9 @@ Examples:
 				return usagef("start", "--to SERVICE is required")
 			}
 			changes := map[string]string{}
-			for _, f := range startFlags {
-				if set[f.flag] {
-					changes[f.key] = *values[f.flag]
+			for _, k := range keys {
+				if set[k.StartFlag] {
+					changes[k.Name] = *values[k.StartFlag]
 				}
 			}
 			return a.start(ctx, g, args[0], changes, *dryRun)

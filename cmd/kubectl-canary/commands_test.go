@@ -122,3 +122,17 @@ func TestCommandIgnored(t *testing.T) {
 	assert.Contains(t, commandIgnored("resume", awaiting), "use promote")
 	assert.Contains(t, commandIgnored("abort", switched), "too late")
 }
+
+func TestStartHasAFlagForEachKeyTheTableGivesIt(t *testing.T) {
+	for _, k := range startKeys() {
+		t.Run(k.StartFlag, func(t *testing.T) {
+			value := k.Default // a value the controller accepts; "" is one too, but not for --to
+			if k.Name == annotations.KeyCanaryService {
+				value = "web-v2"
+			}
+			h := newHarness(primary("shop", "web", "web-v1", nil))
+			require.Equal(t, exitOK, h.run("start", "web", "-n", "shop", "--to", "web-v2", "--"+k.StartFlag, value, "--dry-run"), h.stderr.String())
+			assert.Contains(t, h.stdout.String(), `"`+k.Name+`"`)
+		})
+	}
+}

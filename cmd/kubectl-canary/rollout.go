@@ -59,7 +59,7 @@ func (r rollout) totalSteps() int {
 // quantile is the latency quantile the analysis measured, for labels such as "p99".
 func (r rollout) quantile() float64 {
 	if r.Spec == nil {
-		return annotations.DefaultLatencyQuantile
+		return annotations.DefaultSpec().Analysis.LatencyQuantile
 	}
 	return r.Spec.Analysis.LatencyQuantile
 }

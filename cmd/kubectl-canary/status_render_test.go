@@ -23,7 +23,7 @@ func mustStatus(t *testing.T, raw string) weights.Status {
 func TestRenderStatusProgressing(t *testing.T) {
 	v := statusView{
 		Namespace: "shop", Name: "web", Revision: "web-v2", Stable: "web-v1",
-		Strategy: annotations.StrategyCanary, Plan: annotations.DefaultSteps,
+		Strategy: annotations.StrategyCanary, Plan: annotations.DefaultSpec().Steps,
 		HasStatus: true, Status: mustStatus(t, progressing), Quantile: 0.99,
 		Pending: []string{annotations.KeyPause},
 		Events: []eventLine{
@@ -70,7 +70,7 @@ func TestRenderStatusBeforeTheController(t *testing.T) {
 }
 
 func TestProgressBar(t *testing.T) {
-	plan := annotations.DefaultSteps
+	plan := annotations.DefaultSpec().Steps
 	tests := []struct {
 		name   string
 		status weights.Status
