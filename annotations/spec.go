@@ -79,6 +79,16 @@ func (s *Spec) Plan() []Weight {
 	return s.Steps
 }
 
+// Followed reports whether the controller follows an Ingress with these
+// annotations: it has opted in (canary-service), or it still carries the status
+// of an earlier rollout, which the controller brings to an end. The controller's
+// informer and kubectl canary both ask it.
+func Followed(ann map[string]string) bool {
+	_, optedIn := ann[KeyCanaryService]
+	_, hasStatus := ann[KeyStatus]
+	return optedIn || hasStatus
+}
+
 // Commands are the one-shot requests present on the Ingress.
 type Commands struct {
 	Pause, Resume, Abort, Promote, Retry bool

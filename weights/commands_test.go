@@ -32,3 +32,29 @@ func TestIgnoredCommandsAreReportedInOrder(t *testing.T) {
 		assert.Equal(t, want, got)
 	}
 }
+
+// TestCommandIgnored is the rule the machine acts by and kubectl canary warns by.
+func TestCommandIgnored(t *testing.T) {
+	progressing := Status{Phase: PhaseProgressing}
+	paused := Status{Phase: PhasePaused}
+	awaiting := Status{Phase: PhasePaused, AwaitingPromotion: true}
+	switched := Status{Phase: PhasePromoting, Stage: StageSwitched}
+	failed := Status{Phase: PhaseFailed}
+	tests := []struct {
+		verb    string
+		status  Status
+		applies bool
+	}{
+		{"pause", progressing, true}, {"pause", paused, false},
+		{"resume", paused, true}, {"resume", awaiting, false}, {"resume", progressing, false},
+		{"abort", progressing, true}, {"abort", Status{Phase: PhasePromoting}, true}, {"abort", switched, false}, {"abort", failed, false},
+		{"promote", progressing, true}, {"promote", awaiting, true}, {"promote", failed, false},
+		{"retry", failed, true}, {"retry", Status{}, false},
+	}
+	for _, tt := range tests {
+		why := CommandIgnored(annotations.Prefix+tt.verb, tt.status)
+		assert.Equal(t, tt.applies, why == "", "%s in %+v: %q", tt.verb, tt.status, why)
+	}
+	assert.Contains(t, CommandIgnored(annotations.KeyResume, awaiting), "use promote")
+	assert.Contains(t, CommandIgnored(annotations.KeyAbort, switched), "too late")
+}

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	flag "github.com/spf13/pflag"
 	"maps"
 	"strings"
 
@@ -170,11 +170,11 @@ func (a *app) signal(ctx context.Context, g globalOptions, verb, name string) er
 	if err != nil {
 		return err
 	}
-	if !optedIn(ing) {
+	if !annotations.Followed(ing.Annotations) {
 		return fmt.Errorf("Ingress %s/%s has not opted in (no %s); start a rollout with: kubectl canary start %s --to SERVICE",
 			namespace, name, annotations.KeyCanaryService, name)
 	}
-	if why := commandIgnored(verb, readRollout(ing).Status); why != "" {
+	if why := weights.CommandIgnored(annotations.Prefix+verb, readRollout(ing).Status); why != "" {
 		fmt.Fprintf(a.stderr, "warning: %s; the controller will remove the annotation without acting on it\n", why)
 	}
 	patch, err := annotationPatch(map[string]string{annotations.Prefix + verb: "true"})
@@ -186,39 +186,6 @@ func (a *app) signal(ctx context.Context, g globalOptions, verb, name string) er
 	}
 	fmt.Fprintf(a.stdout, "ingress.networking.k8s.io/%s: %s requested\n", name, verb)
 	return nil
-}
-
-// commandIgnored says why the controller would not act on a command in the given
-// status, or "" when it would. It mirrors the state machine's rules (package
-// weights) to warn early; the controller remains the judge.
-func commandIgnored(verb string, st weights.Status) string {
-	applies := false
-	switch verb {
-	case "pause":
-		applies = st.Phase == weights.PhaseProgressing
-	case "resume":
-		applies = st.Phase == weights.PhasePaused && !st.AwaitingPromotion
-		if st.Phase == weights.PhasePaused && st.AwaitingPromotion {
-			return "resume does not end a wait for manual promotion; use promote"
-		}
-	case "abort":
-		applies = st.Active() && (st.Phase != weights.PhasePromoting || st.Stage != weights.StageSwitched)
-		if st.Phase == weights.PhasePromoting && st.Stage == weights.StageSwitched {
-			return "abort is too late: the primary already routes to the canary Service"
-		}
-	case "promote":
-		applies = st.Phase == weights.PhaseProgressing || st.Phase == weights.PhasePaused
-	case "retry":
-		applies = st.Phase == weights.PhaseFailed
-	}
-	if applies {
-		return ""
-	}
-	phase := string(st.Phase)
-	if phase == "" {
-		phase = "<none>"
-	}
-	return fmt.Sprintf("%s does not apply in phase %s", verb, phase)
 }
 
 // connectAndGet connects as the global flags say and reads the named Ingress.

@@ -31,14 +31,6 @@ func readRollout(ing *networkingv1.Ingress) rollout {
 	return r
 }
 
-// optedIn matches the controller's own filter: canary-service, or a status left
-// from an earlier rollout.
-func optedIn(ing *networkingv1.Ingress) bool {
-	_, spec := ing.Annotations[annotations.KeyCanaryService]
-	_, status := ing.Annotations[annotations.KeyStatus]
-	return spec || status
-}
-
 // plan is the sequence of step weights, or nil when the spec does not parse.
 func (r rollout) plan() []annotations.Weight {
 	if r.Spec == nil {
