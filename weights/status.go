@@ -9,7 +9,7 @@ import (
 	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
-// Phase is where a rollout is. The values are part of the contract (DESIGN.md).
+// Phase is where a rollout is. The values are part of the contract (docs/design.md).
 type Phase string
 
 const (
@@ -68,7 +68,7 @@ type Status struct {
 }
 
 // LastAnalysis is the most recent verdict with the canary's figures at the top
-// level (as DESIGN.md shows) and stable's for comparison.
+// level (as docs/design.md shows) and stable's for comparison.
 type LastAnalysis struct {
 	Outcome        analysis.Outcome `json:"outcome"`
 	Requests       float64          `json:"requests"`

@@ -51,8 +51,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	// 10 s and 1 s, not kube-controller-manager's 15 s and 2 s: after a crash a
 	// standby waits out the lease from the last renewal it saw, and it polls at a
 	// jittered 1–2.2 retry periods, so it may see the last renewal one poll late and
-	// the expiry one poll late. 10 + 2 × 2.2 s keeps a takeover under 15 s; with a
-	// 2 s period the e2e leader-kill test measured up to 15.2 s.
+	// the expiry one poll late. 10 + 2 × 2.2 s keeps a takeover under 15 s.
 	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 10*time.Second, "How long a standby waits, after the last renewal it saw, before taking over a crashed leader's Lease.")
 	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 7*time.Second, "How long the leader keeps trying to renew before it gives up leading (and exits).")
 	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", time.Second, "How often the Lease is renewed, or tried by a standby.")

@@ -53,8 +53,7 @@ func run(ctx context.Context, o options) error {
 	// Events and the Lease get clients of their own, each with its own rate
 	// limit, as kube-controller-manager gives them: a burst of steps must
 	// neither delay a Lease renewal (the leader would lose the Lease) nor wait
-	// behind its own Events (at the scale benchmark's promotions, the shared
-	// limit made steps seconds late).
+	// behind its own Events (docs/benchmarks.md, "Findings behind the code").
 	eventClient, err := clientFor(cfg, "events")
 	if err != nil {
 		return err
