@@ -6,10 +6,6 @@ import (
 	"strconv"
 )
 
-// DefaultLatencyQuantile is the quantile used when Thresholds.LatencyQuantile
-// is zero, the same default as the latency-quantile annotation.
-const DefaultLatencyQuantile = 0.99
-
 // DefaultConfidence is the one-sided confidence level used when
 // Thresholds.Confidence is unset: a healthy canary is failed by one test in a
 // hundred at most. docs/decision-quality.md shows what it costs and buys.
@@ -169,7 +165,6 @@ func confidence(th Thresholds) float64 {
 func ratio(r float64) string {
 	return strconv.FormatFloat(r, 'g', 3, 64)
 }
-
 
 // quantileName writes th's quantile the way people say it: p99, p99.9, p50.
 func quantileName(th Thresholds) string {

@@ -6,10 +6,6 @@ import (
 	"time"
 )
 
-// Mismatch means nginx did not split traffic as asked (for example another canary
-// Ingress on the same host/path made ingress-nginx ignore ours): the step holds.
-const Mismatch Outcome = "SplitMismatch"
-
 // splitSigmas is how far below the weight the measured canary share must fall
 // before it counts as a mismatch: chance alone goes that far about once in 3.5
 // million windows.

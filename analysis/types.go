@@ -1,6 +1,10 @@
 package analysis
 
-import "time"
+import (
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/annotations"
+)
 
 // Target identifies one rollout's traffic in ingress-nginx's metrics. ingress-nginx
 // labels canary-routed requests with the primary Ingress's name and a non-empty
@@ -40,10 +44,11 @@ type Thresholds struct {
 	Confidence float64
 }
 
-// Quantile is th's latency quantile, or the default when it is unset.
+// Quantile is th's latency quantile, or the latency-quantile annotation's
+// default when it is unset.
 func (th Thresholds) Quantile() float64 {
 	if th.LatencyQuantile == 0 {
-		return DefaultLatencyQuantile
+		return annotations.DefaultSpec().Analysis.LatencyQuantile
 	}
 	return th.LatencyQuantile
 }
@@ -76,6 +81,10 @@ const (
 	NoData Outcome = "NoData"
 	// Unavailable means Prometheus could not be asked (error or timeout); the step holds.
 	Unavailable Outcome = "Unavailable"
+	// Mismatch means nginx did not split traffic as asked (for example another
+	// canary Ingress on the same host/path made ingress-nginx ignore ours); the
+	// step holds. VerifySplit sets it.
+	Mismatch Outcome = "SplitMismatch"
 )
 
 // Verdict is the judgement of one window, with the figures it rests on.

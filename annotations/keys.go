@@ -3,7 +3,8 @@ package annotations
 // Prefix is the annotation prefix of every key this project reads or writes.
 const Prefix = "ingress-canary.dev/"
 
-// User keys: the rollout's specification, written by a person or GitOps.
+// User keys: the rollout's specification, written by a person or GitOps. SpecKeys
+// says what each means, its default and how it is parsed.
 const (
 	KeyCanaryService   = Prefix + "canary-service"
 	KeyCanaryPort      = Prefix + "canary-port"
@@ -26,6 +27,7 @@ const (
 )
 
 // Command keys: one-shot requests that the controller removes once acted on.
+// CommandKeys says what each does.
 const (
 	KeyPause   = Prefix + "pause"
 	KeyResume  = Prefix + "resume"
@@ -36,17 +38,6 @@ const (
 
 // KeyStatus is the controller's own status annotation on the primary Ingress.
 const KeyStatus = Prefix + "status"
-
-// SpecKeys lists every user key, in the order of the documentation.
-var SpecKeys = []string{
-	KeyCanaryService, KeyCanaryPort, KeyStableService, KeyStrategy, KeySteps,
-	KeyInterval, KeyMaxErrorRate, KeyMaxLatency, KeyLatencyQuantile, KeyMinRequests,
-	KeyFailureLimit, KeyNoDataLimit, KeyHeader, KeyHeaderValue, KeyHeaderPattern,
-	KeyCookie, KeyPromotion, KeyPromoteBy,
-}
-
-// CommandKeys lists every command key.
-var CommandKeys = []string{KeyPause, KeyResume, KeyAbort, KeyPromote, KeyRetry}
 
 // ingress-nginx's canary annotations, written on the canary Ingress only.
 const (

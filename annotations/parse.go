@@ -21,46 +21,42 @@ const maxSteps = 100
 // canary-service is absent: the Ingress has not opted in. Every problem found is
 // returned, joined, each as an *Error.
 func Parse(ann map[string]string) (*Spec, error) {
-	raw, ok := ann[KeyCanaryService]
-	if !ok {
+	if _, ok := ann[KeyCanaryService]; !ok {
 		return nil, nil
 	}
 	p := parser{ann: ann}
-	spec := &Spec{
-		CanaryService: p.serviceName(KeyCanaryService, raw),
-		CanaryPort:    p.port(KeyCanaryPort),
-		StableService: p.optionalServiceName(KeyStableService),
-		Strategy:      Strategy(p.oneOf(KeyStrategy, string(DefaultStrategy), string(StrategyCanary), string(StrategyBlueGreen))),
-		Steps:         p.steps(KeySteps),
-		Interval:      p.duration(KeyInterval, DefaultInterval, MinInterval),
-		Analysis: Analysis{
-			MaxErrorRate:    p.ratio(KeyMaxErrorRate, DefaultMaxErrorRate, true),
-			MaxLatency:      p.duration(KeyMaxLatency, 0, time.Millisecond),
-			LatencyQuantile: p.quantile(KeyLatencyQuantile),
-			MinRequests:     p.integer(KeyMinRequests, DefaultMinRequests, 1),
-			FailureLimit:    p.integer(KeyFailureLimit, DefaultFailureLimit, 0),
-			NoDataLimit:     p.integer(KeyNoDataLimit, DefaultNoDataLimit, 0),
-		},
-		Routing:   p.routing(),
-		Promotion: Promotion(p.oneOf(KeyPromotion, string(DefaultPromotion), string(PromotionAuto), string(PromotionManual))),
-		PromoteBy: PromoteBy(p.oneOf(KeyPromoteBy, string(DefaultPromoteBy), string(PromoteBySwitch), string(PromoteByWeight))),
-	}
+	spec := p.spec()
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
 	return spec, nil
 }
 
+// DefaultSpec is the Spec of an Ingress that sets no key but canary-service,
+// without the canary Service: every key at its default.
+func DefaultSpec() Spec {
+	p := parser{}
+	return *p.spec()
+}
+
+// spec runs every key's parser, in the order of SpecKeys.
+func (p *parser) spec() *Spec {
+	spec := &Spec{}
+	for _, k := range SpecKeys {
+		if k.parse != nil {
+			k.parse(p, k, spec)
+		}
+	}
+	return spec
+}
+
 // ParseCommands reads the command keys. A command is "true" (present) or "false";
 // anything else is an error, because a typo must not silently do nothing.
 func ParseCommands(ann map[string]string) (Commands, error) {
 	p := parser{ann: ann}
-	c := Commands{
-		Pause:   p.boolean(KeyPause),
-		Resume:  p.boolean(KeyResume),
-		Abort:   p.boolean(KeyAbort),
-		Promote: p.boolean(KeyPromote),
-		Retry:   p.boolean(KeyRetry),
+	var c Commands
+	for _, k := range CommandKeys {
+		*k.field(&c) = p.boolean(k.Name)
 	}
 	return c, errors.Join(p.errs...)
 }
@@ -83,6 +79,25 @@ func (p *parser) value(key string) (string, bool) {
 	return v, ok && v != ""
 }
 
+// valueOrDefault returns the trimmed value, or k's Default when the key is not
+// set to something; given says which.
+func (p *parser) valueOrDefault(k SpecKey) (v string, given bool) {
+	if v, ok := p.value(k.Name); ok {
+		return v, true
+	}
+	return k.Default, false
+}
+
+// canaryService reads the key that opts an Ingress in; it is absent only when
+// DefaultSpec asks.
+func (p *parser) canaryService(k SpecKey) string {
+	raw, ok := p.ann[k.Name]
+	if !ok {
+		return ""
+	}
+	return p.serviceName(k.Name, raw)
+}
+
 func (p *parser) serviceName(key, raw string) string {
 	v := strings.TrimSpace(raw)
 	if msgs := validation.IsDNS1035Label(v); len(msgs) > 0 {
@@ -92,14 +107,15 @@ func (p *parser) serviceName(key, raw string) string {
 	return v
 }
 
-func (p *parser) optionalServiceName(key string) string {
-	if _, ok := p.value(key); !ok {
+func (p *parser) optionalServiceName(k SpecKey) string {
+	if _, ok := p.value(k.Name); !ok {
 		return ""
 	}
-	return p.serviceName(key, p.ann[key])
+	return p.serviceName(k.Name, p.ann[k.Name])
 }
 
-func (p *parser) port(key string) Port {
+func (p *parser) port(k SpecKey) Port {
+	key := k.Name
 	v, ok := p.value(key)
 	if !ok {
 		return Port{}
@@ -118,25 +134,20 @@ func (p *parser) port(key string) Port {
 	return Port{Name: v}
 }
 
-func (p *parser) oneOf(key, def string, allowed ...string) string {
-	v, ok := p.value(key)
-	if !ok {
-		return def
-	}
+func (p *parser) oneOf(k SpecKey, allowed ...string) string {
+	v, _ := p.valueOrDefault(k)
 	for _, a := range allowed {
 		if v == a {
 			return v
 		}
 	}
-	p.fail(key, v, "one of "+strings.Join(allowed, ", "))
-	return def
+	p.fail(k.Name, v, "one of "+strings.Join(allowed, ", "))
+	return ""
 }
 
-func (p *parser) steps(key string) []Weight {
-	v, ok := p.value(key)
-	if !ok {
-		return append([]Weight(nil), DefaultSteps...)
-	}
+func (p *parser) steps(k SpecKey) []Weight {
+	key := k.Name
+	v, _ := p.valueOrDefault(k)
 	parts := strings.Split(v, ",")
 	if len(parts) > maxSteps {
 		p.fail(key, v, fmt.Sprintf("at most %d steps", maxSteps))
@@ -161,42 +172,37 @@ func (p *parser) steps(key string) []Weight {
 	return steps
 }
 
-func (p *parser) duration(key string, def, min time.Duration) time.Duration {
-	v, ok := p.value(key)
-	if !ok {
-		return def
+// duration is 0 when the key is unset and has no Default.
+func (p *parser) duration(k SpecKey, min time.Duration) time.Duration {
+	v, _ := p.valueOrDefault(k)
+	if v == "" {
+		return 0
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < min {
-		p.fail(key, v, fmt.Sprintf("a Go duration of at least %s, e.g. 30s or 2m", min))
-		return def
+		p.fail(k.Name, v, fmt.Sprintf("a Go duration of at least %s, e.g. 30s or 2m", min))
+		return 0
 	}
 	return d
 }
 
-// ratio accepts "1%" or "0.01".
-func (p *parser) ratio(key string, def float64, allowZero bool) float64 {
-	v, ok := p.value(key)
-	if !ok {
-		return def
-	}
+// ratio accepts "1%" or "0.01", and 0 (no error is acceptable).
+func (p *parser) ratio(k SpecKey) float64 {
+	v, _ := p.valueOrDefault(k)
 	f, err := parseRatio(v)
-	if err != nil || f > 1 || f < 0 || (!allowZero && f == 0) {
-		p.fail(key, v, "a ratio between 0 and 1, written 0.01 or 1%")
-		return def
+	if err != nil || f > 1 || f < 0 {
+		p.fail(k.Name, v, "a ratio between 0 and 1, written 0.01 or 1%")
+		return 0
 	}
 	return f
 }
 
-func (p *parser) quantile(key string) float64 {
-	v, ok := p.value(key)
-	if !ok {
-		return DefaultLatencyQuantile
-	}
+func (p *parser) quantile(k SpecKey) float64 {
+	v, _ := p.valueOrDefault(k)
 	f, err := parseRatio(v)
 	if err != nil || f <= 0 || f >= 1 {
-		p.fail(key, v, "a quantile strictly between 0 and 1, written 0.99 or 99%")
-		return DefaultLatencyQuantile
+		p.fail(k.Name, v, "a quantile strictly between 0 and 1, written 0.99 or 99%")
+		return 0
 	}
 	return f
 }
@@ -213,15 +219,12 @@ func parseRatio(v string) (float64, error) {
 	return f / scale, nil
 }
 
-func (p *parser) integer(key string, def, min int) int {
-	v, ok := p.value(key)
-	if !ok {
-		return def
-	}
+func (p *parser) integer(k SpecKey, min int) int {
+	v, _ := p.valueOrDefault(k)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < min || n > 1_000_000_000 {
-		p.fail(key, v, fmt.Sprintf("a whole number of at least %d", min))
-		return def
+		p.fail(k.Name, v, fmt.Sprintf("a whole number of at least %d", min))
+		return 0
 	}
 	return n
 }

@@ -33,20 +33,6 @@ const (
 	PromoteByWeight PromoteBy = "weight"
 )
 
-// Defaults from DESIGN.md.
-var (
-	DefaultSteps           = []Weight{500, 1000, 2500, 5000}
-	DefaultInterval        = time.Minute
-	DefaultMaxErrorRate    = 0.01
-	DefaultLatencyQuantile = 0.99
-	DefaultMinRequests     = 50
-	DefaultFailureLimit    = 0
-	DefaultNoDataLimit     = 10
-	DefaultStrategy        = StrategyCanary
-	DefaultPromotion       = PromotionAuto
-	DefaultPromoteBy       = PromoteBySwitch
-)
-
 // Routing sends testers to the canary at every step, through ingress-nginx's
 // canary-by-header and canary-by-cookie.
 type Routing struct {
@@ -98,6 +84,16 @@ func (s *Spec) Plan() []Weight {
 	return s.Steps
 }
 
+// Followed reports whether the controller follows an Ingress with these
+// annotations: it has opted in (canary-service), or it still carries the status
+// of an earlier rollout, which the controller brings to an end. The controller's
+// informer and kubectl canary both ask it.
+func Followed(ann map[string]string) bool {
+	_, optedIn := ann[KeyCanaryService]
+	_, hasStatus := ann[KeyStatus]
+	return optedIn || hasStatus
+}
+
 // Commands are the one-shot requests present on the Ingress.
 type Commands struct {
 	Pause, Resume, Abort, Promote, Retry bool
@@ -105,3 +101,15 @@ type Commands struct {
 
 // Any reports whether any command is present.
 func (c Commands) Any() bool { return c.Pause || c.Resume || c.Abort || c.Promote || c.Retry }
+
+// Keys lists the keys of the commands present, in the order of CommandKeys, so
+// that what is reported about them comes in the same order every time.
+func (c Commands) Keys() []string {
+	var keys []string
+	for _, k := range CommandKeys {
+		if *k.field(&c) {
+			keys = append(keys, k.Name)
+		}
+	}
+	return keys
+}

@@ -168,9 +168,7 @@ func (c *Controller) enqueueIngress(obj any) {
 		}
 		return
 	}
-	_, opted := ing.Annotations[annotations.KeyCanaryService]
-	_, hasStatus := ing.Annotations[annotations.KeyStatus]
-	if opted || hasStatus {
+	if annotations.Followed(ing.Annotations) {
 		key, err := cache.MetaNamespaceKeyFunc(ing)
 		if err == nil {
 			c.queue.Add(key)

@@ -36,7 +36,7 @@ func TestRolloutPromotesInOrder(t *testing.T) {
 	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "create ingresses web-canary"}, f.writes())
 	st := f.status("web")
 	assert.Equal(t, weights.PhaseProgressing, st.Phase)
-	assert.Equal(t, "10", st.Weight)
+	assert.Equal(t, "10", st.Weight.String())
 	canary := f.ingress("web-canary")
 	assert.Equal(t, "1000", canary.Annotations[annotations.NginxCanaryWeight])
 	assert.True(t, metav1.IsControlledBy(canary, f.ingress("web")))
@@ -268,7 +268,7 @@ func TestSplitMismatchHolds(t *testing.T) {
 	f.sync("web")
 	st := f.status("web")
 	assert.Equal(t, 1, st.Step)
-	assert.Equal(t, "10", st.Weight)
+	assert.Equal(t, "10", st.Weight.String())
 	assert.Contains(t, st.Message, "0.00% of 2000 requests")
 	assert.Contains(t, f.events(), "Warning SplitMismatch "+st.Message)
 }

@@ -11,9 +11,9 @@ import (
 // write (its echo) queues no sync. The sync that wrote it has already decided
 // what comes next and asked to be woken for it; a sync of the echo would only
 // find nothing to do, or, on a cache that has the echo but not the write
-// before it, try that write again. At the scale benchmark's promotions, echoes
-// were most of the queue. Any other change, by anyone, has another
-// resourceVersion and is synced as usual.
+// before it, try that write again. Under load, echoes would be most of the
+// queue. Any other change, by anyone, has another resourceVersion and is
+// synced as usual.
 type ownWrites struct {
 	mu sync.Mutex
 	// byKey is the resourceVersion of the last write per "namespace/name".

@@ -18,8 +18,8 @@ func joinErr(a, b error) error {
 // cache it was based on is behind: the Ingress changed since it was read (a
 // conflict on its resourceVersion), or the canary Ingress this sync would
 // create was created by the previous sync and is not in the cache yet. Under
-// load that is routine (the scale benchmark saw 184 in one run), not worth an
-// error in the log: the retry reads the newer cache.
+// load that is routine, not worth an error in the log: the retry reads the
+// newer cache.
 func behindTheCache(err error) bool {
 	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
 }

@@ -55,10 +55,8 @@ func (o *openWindows) all() map[string]openWindow {
 
 // scanOpenWindows takes an interim look at every open window, so that a
 // conclusive regression fails fast. Only a failure puts the rollout on the
-// queue, whose sync judges it again and rolls it back. Sending every look
-// through the queue instead (1,000 rollouts looked at every 5 s) took the
-// workers' time that due steps need: the scale benchmark measured steps taken
-// seconds late.
+// queue, whose sync judges it again and rolls it back: every look sent through
+// the queue would take the workers' time that due steps need.
 func (c *Controller) scanOpenWindows(ctx context.Context) {
 	for _, key := range c.failingWindows(ctx) {
 		c.queue.Add(key)

@@ -4,7 +4,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -29,7 +28,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ingress_canary_phase", Help: "1 for the rollout's current phase, 0 for the others.",
 		}, []string{"namespace", "ingress", "phase"}),
 		analyses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ingress_canary_analysis_total", Help: "Step analyses by outcome (Pass, Fail, NoData, Unavailable).",
+			Name: "ingress_canary_analysis_total", Help: "Step analyses by outcome (Pass, Fail, NoData, Unavailable, SplitMismatch).",
 		}, []string{"namespace", "ingress", "outcome"}),
 		rollouts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ingress_canary_rollouts_total", Help: "Finished rollouts by result (Succeeded, Failed).",
@@ -65,9 +64,8 @@ func (m *Metrics) observe(namespace, ingress string, now, before weights.Status)
 	if now.Phase == "" {
 		return
 	}
-	w, err := annotations.ParsePercent(now.Weight)
-	if err == nil {
-		m.weight.WithLabelValues(namespace, ingress).Set(float64(w) / 100)
+	if now.Weight.Known() {
+		m.weight.WithLabelValues(namespace, ingress).Set(float64(now.Weight.Value()) / 100)
 	}
 	for _, p := range weights.Phases {
 		v := 0.0

@@ -85,7 +85,7 @@ func TestRemovedStableServiceAfterTheSwitchIsNeverANewTarget(t *testing.T) {
 	p := multiPath(nil)
 	p.Spec.Rules[0].HTTP.Paths[1].Backend = backend("web-v2", 80)
 	p.Annotations[annotations.KeyStatus] = weights.Status{Phase: weights.PhasePromoting, Revision: "web-v2", Stable: "web-v1",
-		Step: 2, Weight: "100", Stage: weights.StageSwitched, StageStarted: &t0}.Encode()
+		Step: 2, Weight: weights.WeightOf(annotations.Full), Stage: weights.StageSwitched, StageStarted: &t0}.Encode()
 	f := newFixture(t, p, service("api-v1"), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	f.now = t0.Add(10 * time.Second)
 	f.sync("web")

@@ -18,9 +18,8 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // TrimForCache is an informer transform (informers.WithTransform) that keeps of
 // each cached object only what the controller reads. The cache holds every
-// Ingress, Service and EndpointSlice of the cluster, not only the rollouts'
-// (34,000 objects at the scale benchmark), so what it drops is most of the
-// controller's memory:
+// Ingress, Service and EndpointSlice of the cluster, not only the rollouts',
+// so what it drops is most of the controller's memory:
 //
 //   - an Ingress keeps its spec, owners, our label, and the annotations the
 //     controller reads: its own keys, ingress-nginx's canary keys and the

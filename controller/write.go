@@ -27,8 +27,8 @@ func (c *Controller) writeStatus(ctx context.Context, primary *networkingv1.Ingr
 	}
 	if d.ClearCommands {
 		for _, k := range annotations.CommandKeys {
-			if _, ok := primary.Annotations[k]; ok {
-				changes[k] = nil
+			if _, ok := primary.Annotations[k.Name]; ok {
+				changes[k.Name] = nil
 			}
 		}
 	}

@@ -24,7 +24,7 @@ func TestPromoteByWeightWaitsForTheSource(t *testing.T) {
 	defer stop()
 	a.start(map[string]string{"canary-service": "web-v2", "steps": "50", "interval": "6s", "min-requests": "20", "promote-by": "weight"})
 	st := a.waitStatus(60*time.Second, "holding 100 %", func(s weights.Status) bool {
-		return s.Phase == weights.PhasePromoting && s.Message != "" && s.Weight == "100" && containsAll(s.Message, []string{"at its source"})
+		return s.Phase == weights.PhasePromoting && s.Message != "" && s.Weight.String() == "100" && containsAll(s.Message, []string{"at its source"})
 	})
 	t.Logf("status: %s", st.Message)
 	time.Sleep(4 * time.Second)

@@ -305,14 +305,14 @@ func (h *history) check(p rolloutPlan) rolloutReport {
 				continue
 			}
 			r.Statuses++
-			w := pct(s.Weight)
+			w := pct(s.Weight.String())
 			if last == nil {
 				if s.Step > 1 {
 					bad(o, "first status seen is already at step %d (steps before it skipped): %s", s.Step, o.RawStatus)
 				}
 			} else {
 				prev := *last
-				pw := pct(prev.Weight)
+				pw := pct(prev.Weight.String())
 				switch {
 				case terminal(prev.Phase) && s.Phase != prev.Phase:
 					bad(o, "left %s for %s: %s", prev.Phase, s.Phase, o.RawStatus)
@@ -396,7 +396,7 @@ func (h *history) check(p rolloutPlan) rolloutReport {
 			if !allowed[o.Weight] {
 				bad(o, "canary weight %g %% is not a step of the plan %v", o.Weight, p.steps)
 			}
-			if o.Type != relisted && last != nil && last.Phase != weights.PhaseFailed && o.Weight > pct(last.Weight) {
+			if o.Type != relisted && last != nil && last.Phase != weights.PhaseFailed && o.Weight > pct(last.Weight.String()) {
 				bad(o, "canary weight %g %% ahead of the status (%s %%, %s)", o.Weight, last.Weight, last.Phase)
 			}
 			canaryExists, canaryWeight = true, o.Weight

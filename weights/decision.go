@@ -17,7 +17,8 @@ type Config struct {
 	ReadinessRecheck time.Duration
 }
 
-// DefaultConfig is what the controller uses.
+// DefaultConfig is what the controller uses unless its flags say otherwise: its
+// --promotion-settle defaults to Settle, and ReadinessRecheck has no flag.
 var DefaultConfig = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}
 
 // Input is everything the controller read for one primary Ingress.

@@ -53,7 +53,7 @@ func (m *machine) start(reason, why string) {
 	if reason != "RevisionChanged" && m.in.Status.Active() && m.in.Status.Revision != spec.CanaryService && m.in.Status.Revision != "" {
 		reason, why = "RevisionChanged", fmt.Sprintf("%s changed from %s to %s mid-rollout: restarting", annotations.KeyCanaryService, m.in.Status.Revision, spec.CanaryService)
 	}
-	m.next = Status{Phase: PhaseProgressing, Revision: spec.CanaryService, Stable: m.in.StableService, Steps: len(m.plan()), Weight: "0"}
+	m.next = Status{Phase: PhaseProgressing, Revision: spec.CanaryService, Stable: m.in.StableService, Steps: len(m.plan()), Weight: WeightOf(0)}
 	m.event(reason, "%s; plan %s %% every %s", why, planString(m.plan()), spec.Interval)
 	m.enterFirstStep()
 }
@@ -62,7 +62,7 @@ func (m *machine) start(reason, why string) {
 // because nginx would answer 503 for the canary's share.
 func (m *machine) enterFirstStep() {
 	if !m.in.CanaryReady {
-		m.next.Step, m.next.Weight, m.next.StepStarted, m.next.NextCheck = 0, "0", nil, nil
+		m.next.Step, m.next.Weight, m.next.StepStarted, m.next.NextCheck = 0, WeightOf(0), nil, nil
 		m.next.Message = "waiting for ready endpoints of Service " + m.in.Spec.CanaryService
 		m.keepTraffic()
 		m.requeue = m.cfg.ReadinessRecheck
@@ -75,7 +75,7 @@ func (m *machine) enterFirstStep() {
 func (m *machine) enterStep(i int, why string) {
 	plan := m.plan()
 	w := plan[i-1]
-	m.next.Step, m.next.Steps, m.next.Weight = i, len(plan), w.String()
+	m.next.Step, m.next.Steps, m.next.Weight = i, len(plan), WeightOf(w)
 	m.next.StepStarted = m.at(m.in.Now)
 	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))
 	m.next.NoData = 0
@@ -105,7 +105,7 @@ func (m *machine) recover() {
 func (m *machine) rollback(why string) {
 	m.noCanary()
 	m.next.Phase = PhaseFailed
-	m.next.Weight = "0"
+	m.next.Weight = WeightOf(0)
 	m.next.Stage, m.next.StageStarted, m.next.NextCheck = "", nil, nil
 	m.next.AwaitingPromotion = false
 	m.next.Message = "rolled back: " + why

@@ -61,11 +61,10 @@ func Thresholds(s *annotations.Spec) analysis.Thresholds {
 // take to apply it.
 func CheckSplit(spec *annotations.Spec, st Status, v analysis.Verdict, now time.Time) analysis.Verdict {
 	since, _, open := st.Window()
-	weight, err := annotations.ParsePercent(st.Weight)
-	if !open || err != nil {
+	if !open || !st.Weight.Known() {
 		return v
 	}
-	return analysis.VerifySplit(v, previousWeight(spec, st).Ratio(), weight.Ratio(), now.Sub(since))
+	return analysis.VerifySplit(v, previousWeight(spec, st).Ratio(), st.Weight.Value().Ratio(), now.Sub(since))
 }
 
 // previousWeight is the weight before the current step: 0 on the first.

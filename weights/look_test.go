@@ -58,7 +58,7 @@ func TestCheckSplitUsesThePlansWeights(t *testing.T) {
 		{"step 2 at 10 %: 10 % measured passes", onStep(2, "10"), 600, 5400, analysis.Pass},
 		{"step 2 at 10 %: 2 % measured is a mismatch", onStep(2, "10"), 120, 5880, analysis.Mismatch},
 		{"step 1 at 5 %: 0 canary requests is a mismatch", onStep(1, "5"), 0, 6000, analysis.Mismatch},
-		{"no open window: left alone", Status{Phase: PhasePaused, Step: 2, Weight: "10"}, 0, 6000, analysis.Pass},
+		{"no open window: left alone", Status{Phase: PhasePaused, Step: 2, Weight: percent("10")}, 0, 6000, analysis.Pass},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,8 +105,7 @@ func (m *machine) at(t time.Time) *time.Time { return &t }
 
 // keepTraffic converges to the current step's weight, which the status records.
 func (m *machine) keepTraffic() {
-	w, _ := annotations.ParsePercent(m.next.Weight)
-	m.traffic = &Traffic{Canary: true, Weight: w}
+	m.traffic = &Traffic{Canary: true, Weight: m.next.Weight.Value()}
 }
 
 func (m *machine) noCanary() { m.traffic = &Traffic{} }

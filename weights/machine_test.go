@@ -31,7 +31,7 @@ func spec(mut ...func(*annotations.Spec)) *annotations.Spec {
 
 // onStep is a rollout on step n whose window opened at t0.
 func onStep(n int, weight string) Status {
-	return Status{Phase: PhaseProgressing, Revision: "web-v2", Step: n, Steps: 3, Weight: weight,
+	return Status{Phase: PhaseProgressing, Revision: "web-v2", Step: n, Steps: 3, Weight: percent(weight),
 		StepStarted: at(0), NextCheck: at(time.Minute), Updated: at(0)}
 }
 
@@ -94,7 +94,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "endpoints become ready: step 1", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhaseProgressing, Revision: "web-v2", Steps: 3, Weight: "0"}
+				in.Status = Status{Phase: PhaseProgressing, Revision: "web-v2", Steps: 3, Weight: percent("0")}
 			}),
 			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepStarted"}, requeue: time.Minute,
 		},
@@ -271,7 +271,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "abort after the primary switched is refused", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageSwitched, StageStarted: at(58 * time.Second)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageSwitched, StageStarted: at(58 * time.Second)}
 				in.StableService = "web-v2"
 				in.Commands.Abort = true
 			}),
@@ -280,7 +280,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "retry restarts a failed rollout", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: "0", Failures: 1}
+				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: percent("0"), Failures: 1}
 				in.Commands.Retry = true
 			}),
 			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500),
@@ -289,25 +289,25 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "a command that does not apply is removed with a Warning", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: "0"}
+				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Step: 2, Weight: percent("0")}
 				in.Commands.Promote = true
 			}),
 			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"CommandIgnored"},
 			check: func(t *testing.T, d Decision) { assert.True(t, d.ClearCommands) },
 		},
 		{
-			name: "failed stays failed", in: input(func(in *Input) { in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Weight: "0"} }),
+			name: "failed stays failed", in: input(func(in *Input) { in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Weight: percent("0")} }),
 			phase: PhaseFailed, weight: "0", traffic: noCanary,
 		},
 		{
 			name: "promotion waits for nginx to apply 100 %", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(58 * time.Second)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(58 * time.Second)}
 			}),
 			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full), requeue: 3 * time.Second,
 		},
 		{
 			name: "promotion switches the primary after settling", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(50 * time.Second)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(50 * time.Second)}
 			}),
 			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true},
 			events: []string{"PrimarySwitched"}, requeue: 5 * time.Second,
@@ -315,7 +315,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "promotion ends by deleting the canary Ingress", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageSwitched, StageStarted: at(50 * time.Second)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageSwitched, StageStarted: at(50 * time.Second)}
 				in.StableService = "web-v2"
 			}),
 			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
@@ -323,21 +323,21 @@ func TestDecide(t *testing.T) {
 		{
 			name: "promote-by weight holds 100 % until the source changes", in: input(func(in *Input) {
 				in.Spec = spec(func(s *annotations.Spec) { s.PromoteBy = annotations.PromoteByWeight })
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(0)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(0)}
 			}),
 			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full), events: []string{"AwaitingSourceUpdate"},
 		},
 		{
 			name: "promote-by weight succeeds once the primary routes to the canary", in: input(func(in *Input) {
 				in.Spec = spec(func(s *annotations.Spec) { s.PromoteBy = annotations.PromoteByWeight })
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: "100", Stage: StageFullWeight, StageStarted: at(0)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(0)}
 				in.StableService = "web-v2"
 			}),
 			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
 		},
 		{
 			name: "succeeded stays succeeded with nothing to write", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Step: 3, Weight: "100", Updated: at(0)}
+				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Step: 3, Weight: percent("100"), Updated: at(0)}
 				in.StableService = "web-v2"
 			}),
 			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary,
@@ -352,7 +352,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "a new revision after success starts a new rollout", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Step: 3, Weight: "100"}
+				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Step: 3, Weight: percent("100")}
 				in.Spec = spec(func(s *annotations.Spec) { s.CanaryService = "web-v3" })
 				in.StableService = "web-v2"
 			}),
@@ -481,7 +481,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "after the switch the canary is the stable Service: promoted", in: input(func(in *Input) {
-				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Stable: "web-v1", Step: 3, Weight: "100", Stage: StageSwitched, StageStarted: at(0)}
+				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Stable: "web-v1", Step: 3, Weight: percent("100"), Stage: StageSwitched, StageStarted: at(0)}
 				in.StableService = "web-v2"
 			}),
 			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
@@ -492,7 +492,7 @@ func TestDecide(t *testing.T) {
 			d := Decide(cfg, tc.in)
 			assert.Equal(t, tc.phase, d.Status.Phase, d.Status.Message)
 			assert.Equal(t, tc.step, d.Status.Step)
-			assert.Equal(t, tc.weight, d.Status.Weight)
+			assert.Equal(t, tc.weight, d.Status.Weight.String())
 			assert.Equal(t, tc.traffic, d.Traffic)
 			assert.Equal(t, tc.events, reasons(d))
 			assert.Equal(t, tc.requeue, d.RequeueAfter)
@@ -511,7 +511,7 @@ func assertNeverRaisesOnTrouble(t *testing.T, in Input, d Decision) {
 	if !trouble || d.Traffic == nil || !d.Traffic.Canary {
 		return
 	}
-	before, _ := annotations.ParsePercent(in.Status.Weight)
+	before := in.Status.Weight.Value()
 	assert.LessOrEqual(t, d.Traffic.Weight, before, "weight raised on trouble")
 }
 

@@ -12,7 +12,7 @@ func (m *machine) enterPromoting() {
 	m.next.Phase = PhasePromoting
 	m.next.Stage = StageFullWeight
 	m.next.StageStarted = m.at(m.in.Now)
-	m.next.Weight = annotations.Full.String()
+	m.next.Weight = WeightOf(annotations.Full)
 	m.next.NextCheck = nil
 	m.next.AwaitingPromotion = false
 	m.next.Message = fmt.Sprintf("promoting %s: canary weight 100 %%", m.in.Spec.CanaryService)

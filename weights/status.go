@@ -9,7 +9,7 @@ import (
 	"github.com/ingress-canary/ingress-canary/analysis"
 )
 
-// Phase is where a rollout is. The values are part of the contract (DESIGN.md).
+// Phase is where a rollout is. The values are part of the contract (docs/design.md).
 type Phase string
 
 const (
@@ -48,8 +48,9 @@ type Status struct {
 	Step int `json:"step"`
 	// Steps is the number of steps in the plan, for display.
 	Steps int `json:"steps,omitempty"`
-	// Weight is the canary's share in percent, as written to ingress-nginx.
-	Weight string `json:"weight"`
+	// Weight is the canary's share, as written to ingress-nginx; in the JSON a
+	// string in percent, e.g. "10".
+	Weight StatusWeight `json:"weight"`
 	// StepStarted is when the current step's weight was written; its window starts there.
 	StepStarted *time.Time `json:"stepStarted,omitempty"`
 	// NextCheck is when the current window is next judged.
@@ -69,7 +70,7 @@ type Status struct {
 }
 
 // LastAnalysis is the most recent verdict with the canary's figures at the top
-// level (as DESIGN.md shows) and stable's for comparison.
+// level (as docs/design.md shows) and stable's for comparison.
 type LastAnalysis struct {
 	Outcome        analysis.Outcome `json:"outcome"`
 	Requests       float64          `json:"requests"`

@@ -46,7 +46,7 @@ var (
 // 5 s between the regular ones (the controller's interim Judge, and an SPRT
 // sketch of fast fail).
 func Rules() []Rule {
-	defaults := map[string]string{} // every key at its DESIGN.md default
+	defaults := map[string]string{} // every key at its default (annotations.SpecKeys)
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {

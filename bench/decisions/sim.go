@@ -158,11 +158,7 @@ func minTime(a, b time.Time) time.Time {
 
 // shareOf returns the canary's share of traffic at st's weight, 0 to 1.
 func shareOf(st weights.Status) float64 {
-	w, err := annotations.ParsePercent(st.Weight)
-	if err != nil {
-		return 0
-	}
-	return w.Ratio()
+	return st.Weight.Value().Ratio()
 }
 
 func drawSlice(rng *rand.Rand, sc Scenario, share float64, d time.Duration) analysis.Measurement {

@@ -49,8 +49,8 @@ func (c *countingAPI) sentAt(at map[time.Time]bool) int64 {
 	return n
 }
 
-// thresholds are the controller's defaults for a window (see DESIGN.md):
-// 1 % 5xx, p99 under 500 ms, 50 canary requests.
+// thresholds are a window's limits at the annotations' defaults (1 % 5xx, 50
+// canary requests; annotations.SpecKeys), with latency gated at p99 500 ms.
 var thresholds = analysis.Thresholds{MaxErrorRate: 0.01, MaxLatency: 500 * time.Millisecond, LatencyQuantile: 0.99, MinRequests: 50}
 
 // interimConfidence is the controller's confidence for a look at a window

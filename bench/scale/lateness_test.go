@@ -25,7 +25,7 @@ func TestClassifyMeasuresLatenessFromTheDueTime(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	at := func(s float64) *time.Time { v := t0.Add(time.Duration(s * float64(time.Second))); return &v }
 	step := func(n int, started, next float64) weights.Status {
-		return weights.Status{Phase: weights.PhaseProgressing, Step: n, Steps: 3, Weight: "10", StepStarted: at(started), NextCheck: at(next)}
+		return weights.Status{Phase: weights.PhaseProgressing, Step: n, Steps: 3, Weight: weights.WeightOf(1000), StepStarted: at(started), NextCheck: at(next)}
 	}
 	seen := *at(30.4)
 
@@ -35,7 +35,7 @@ func TestClassifyMeasuresLatenessFromTheDueTime(t *testing.T) {
 	assert.Equal(t, 400*time.Millisecond, tr.Late())
 	assert.Equal(t, 100*time.Millisecond, tr.ReportedLate())
 
-	promoting := weights.Status{Phase: weights.PhasePromoting, Stage: weights.StageFullWeight, StageStarted: at(30.2), Weight: "100"}
+	promoting := weights.Status{Phase: weights.PhasePromoting, Stage: weights.StageFullWeight, StageStarted: at(30.2), Weight: weights.WeightOf(10000)}
 	tr, _ = classify(step(3, 0, 30), promoting, seen)
 	assert.Equal(t, kindAdvance, tr.Kind, "promotion is the last step's advance")
 	assert.Equal(t, 200*time.Millisecond, tr.ReportedLate())
@@ -54,10 +54,10 @@ func TestClassifyMeasuresLatenessFromTheDueTime(t *testing.T) {
 		want     string
 	}{
 		"start":    {weights.Status{}, step(1, 0, 30), kindStart},
-		"ready":    {weights.Status{Phase: weights.PhaseProgressing, Weight: "0"}, step(1, 0, 30), kindStart},
+		"ready":    {weights.Status{Phase: weights.PhaseProgressing, Weight: weights.WeightOf(0)}, step(1, 0, 30), kindStart},
 		"switched": {promoting, switched, kindStage},
-		"promoted": {switched, weights.Status{Phase: weights.PhaseSucceeded, Weight: "100"}, kindDone},
-		"rollback": {step(2, 0, 30), weights.Status{Phase: weights.PhaseFailed, Weight: "0"}, kindFailed},
+		"promoted": {switched, weights.Status{Phase: weights.PhaseSucceeded, Weight: weights.WeightOf(10000)}, kindDone},
+		"rollback": {step(2, 0, 30), weights.Status{Phase: weights.PhaseFailed, Weight: weights.WeightOf(0)}, kindFailed},
 	} {
 		tr, ok := classify(tc.old, tc.cur, seen)
 		assert.True(t, ok, name)

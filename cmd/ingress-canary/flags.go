@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ingress-canary/ingress-canary/routers"
+	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // options are the command-line flags, named as controller-runtime names them so
@@ -54,8 +55,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	// 10 s and 1 s, not kube-controller-manager's 15 s and 2 s: after a crash a
 	// standby waits out the lease from the last renewal it saw, and it polls at a
 	// jittered 1–2.2 retry periods, so it may see the last renewal one poll late and
-	// the expiry one poll late. 10 + 2 × 2.2 s keeps a takeover under 15 s; with a
-	// 2 s period the e2e leader-kill test measured up to 15.2 s.
+	// the expiry one poll late. 10 + 2 × 2.2 s keeps a takeover under 15 s.
 	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 10*time.Second, "How long a standby waits, after the last renewal it saw, before taking over a crashed leader's Lease.")
 	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 7*time.Second, "How long the leader keeps trying to renew before it gives up leading (and exits).")
 	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", time.Second, "How often the Lease is renewed, or tried by a standby.")
@@ -69,7 +69,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
 	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
 	fs.DurationVar(&o.analysisTick, "analysis-tick", 5*time.Second, "How often an open step window is looked at, to roll back a conclusive regression before the interval ends.")
-	fs.DurationVar(&o.settle, "promotion-settle", 5*time.Second, "Wait between promotion stages, for ingress-nginx to apply each change.")
+	fs.DurationVar(&o.settle, "promotion-settle", weights.DefaultConfig.Settle, "Wait between promotion stages, for ingress-nginx to apply each change.")
 	fs.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that the garbage collector works harder before the kernel kills the process. GOMEMLIMIT, when set, wins; 0 turns it off.")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -113,4 +113,11 @@ func (o options) validate() error {
 		errs = append(errs, fmt.Errorf("--promotion-settle=%s: want zero or more", o.settle))
 	}
 	return errors.Join(errs...)
+}
+
+// machineConfig is weights.DefaultConfig with the flags that override it.
+func (o options) machineConfig() weights.Config {
+	config := weights.DefaultConfig
+	config.Settle = o.settle
+	return config
 }

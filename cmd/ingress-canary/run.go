@@ -25,7 +25,6 @@ import (
 	"github.com/ingress-canary/ingress-canary/analysis/prom"
 	"github.com/ingress-canary/ingress-canary/controller"
 	"github.com/ingress-canary/ingress-canary/routers"
-	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // resync re-reads every Ingress now and then, as a safety net for a missed event.
@@ -55,8 +54,7 @@ func run(ctx context.Context, o options) error {
 	// Events and the Lease get clients of their own, each with its own rate
 	// limit, as kube-controller-manager gives them: a burst of steps must
 	// neither delay a Lease renewal (the leader would lose the Lease) nor wait
-	// behind its own Events (at the scale benchmark's promotions, the shared
-	// limit made steps seconds late).
+	// behind its own Events (docs/benchmarks.md, "Findings behind the code").
 	eventClient, err := clientFor(cfg, "events")
 	if err != nil {
 		return err
@@ -104,7 +102,7 @@ func run(ctx context.Context, o options) error {
 			IngressClass: o.ingressClass,
 			Router:       router,
 			AnalysisTick: o.analysisTick,
-			Machine:      weights.Config{Settle: o.settle, ReadinessRecheck: weights.DefaultConfig.ReadinessRecheck},
+			Machine:      o.machineConfig(),
 		})
 		if err != nil {
 			return err

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	flag "github.com/spf13/pflag"
 	"io"
 	"os"
 	"time"
@@ -114,6 +114,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	var g globalOptions
 	fs := newFlagSet("")
 	addGlobalFlags(fs, &g)
+	fs.SetInterspersed(false) // stop at the command's name; its own flags follow
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printTopUsage(a.stdout)

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	flag "github.com/spf13/pflag"
 	"maps"
 	"strings"
 
@@ -17,19 +17,27 @@ import (
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// startFlags maps each `start` flag to the annotation it writes. Only the flags
-// given on the command line are written; the others keep their current value
-// (or the controller's default).
-var startFlags = []struct{ flag, key, usage string }{
-	{"to", annotations.KeyCanaryService, "Service of the new version, in the Ingress's namespace (required)."},
-	{"port", annotations.KeyCanaryPort, "Port name or number on the canary Service. Default: the stable backend's."},
-	{"steps", annotations.KeySteps, "Increasing weights in percent, e.g. 5,10,25,50 or 0.5,1,5."},
-	{"interval", annotations.KeyInterval, "Analysis window of each step, e.g. 1m or 30s."},
-	{"strategy", annotations.KeyStrategy, "canary (weight steps) or blue-green (header/cookie preview, then one switch)."},
-	{"max-error-rate", annotations.KeyMaxErrorRate, "Highest acceptable ratio of 5xx among canary requests, e.g. 1% or 0.01."},
-	{"max-latency", annotations.KeyMaxLatency, "Highest acceptable latency at the latency quantile, e.g. 300ms."},
-	{"min-requests", annotations.KeyMinRequests, "Canary requests a window needs before it can be judged."},
-	{"promotion", annotations.KeyPromotion, "auto, or manual: wait at the last step for `kubectl canary promote`."},
+// startKeys are the annotations `start` has a flag for, from the key table. Only
+// the flags given on the command line are written; the others keep their current
+// value (or the controller's default).
+func startKeys() []annotations.SpecKey {
+	var keys []annotations.SpecKey
+	for _, k := range annotations.SpecKeys {
+		if k.StartFlag != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// startFlagUsage is the key's doc without its Markdown, which the flag package
+// would read as the value's name, and the key it writes.
+func startFlagUsage(k annotations.SpecKey) string {
+	usage := strings.ReplaceAll(k.Doc, "`", "") + " (" + k.Name + ")."
+	if k.Name == annotations.KeyCanaryService {
+		usage = "Required. " + usage
+	}
+	return usage
 }
 
 var startCommand = command{
@@ -52,9 +60,10 @@ Examples:
   kubectl canary start web --to web-v2 --promotion manual --dry-run
 `,
 	setup: func(fs *flag.FlagSet) runFunc {
-		values := make(map[string]*string, len(startFlags))
-		for _, f := range startFlags {
-			values[f.flag] = fs.String(f.flag, "", f.usage+" ("+f.key+")")
+		keys := startKeys()
+		values := make(map[string]*string, len(keys))
+		for _, k := range keys {
+			values[k.StartFlag] = fs.String(k.StartFlag, "", startFlagUsage(k))
 		}
 		dryRun := fs.Bool("dry-run", false, "Print the merge patch instead of writing it.")
 		return func(ctx context.Context, a *app, g globalOptions, args []string) error {
@@ -64,9 +73,9 @@ Examples:
 				return usagef("start", "--to SERVICE is required")
 			}
 			changes := map[string]string{}
-			for _, f := range startFlags {
-				if set[f.flag] {
-					changes[f.key] = *values[f.flag]
+			for _, k := range keys {
+				if set[k.StartFlag] {
+					changes[k.Name] = *values[k.StartFlag]
 				}
 			}
 			return a.start(ctx, g, args[0], changes, *dryRun)
@@ -161,11 +170,11 @@ func (a *app) signal(ctx context.Context, g globalOptions, verb, name string) er
 	if err != nil {
 		return err
 	}
-	if !optedIn(ing) {
+	if !annotations.Followed(ing.Annotations) {
 		return fmt.Errorf("Ingress %s/%s has not opted in (no %s); start a rollout with: kubectl canary start %s --to SERVICE",
 			namespace, name, annotations.KeyCanaryService, name)
 	}
-	if why := commandIgnored(verb, readRollout(ing).Status); why != "" {
+	if why := weights.CommandIgnored(annotations.Prefix+verb, readRollout(ing).Status); why != "" {
 		fmt.Fprintf(a.stderr, "warning: %s; the controller will remove the annotation without acting on it\n", why)
 	}
 	patch, err := annotationPatch(map[string]string{annotations.Prefix + verb: "true"})
@@ -177,39 +186,6 @@ func (a *app) signal(ctx context.Context, g globalOptions, verb, name string) er
 	}
 	fmt.Fprintf(a.stdout, "ingress.networking.k8s.io/%s: %s requested\n", name, verb)
 	return nil
-}
-
-// commandIgnored says why the controller would not act on a command in the given
-// status, or "" when it would. It mirrors the state machine's rules (package
-// weights) to warn early; the controller remains the judge.
-func commandIgnored(verb string, st weights.Status) string {
-	applies := false
-	switch verb {
-	case "pause":
-		applies = st.Phase == weights.PhaseProgressing
-	case "resume":
-		applies = st.Phase == weights.PhasePaused && !st.AwaitingPromotion
-		if st.Phase == weights.PhasePaused && st.AwaitingPromotion {
-			return "resume does not end a wait for manual promotion; use promote"
-		}
-	case "abort":
-		applies = st.Active() && (st.Phase != weights.PhasePromoting || st.Stage != weights.StageSwitched)
-		if st.Phase == weights.PhasePromoting && st.Stage == weights.StageSwitched {
-			return "abort is too late: the primary already routes to the canary Service"
-		}
-	case "promote":
-		applies = st.Phase == weights.PhaseProgressing || st.Phase == weights.PhasePaused
-	case "retry":
-		applies = st.Phase == weights.PhaseFailed
-	}
-	if applies {
-		return ""
-	}
-	phase := string(st.Phase)
-	if phase == "" {
-		phase = "<none>"
-	}
-	return fmt.Sprintf("%s does not apply in phase %s", verb, phase)
 }
 
 // connectAndGet connects as the global flags say and reads the named Ingress.

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 func TestStartWritesOnlyTheGivenKeys(t *testing.T) {
@@ -98,27 +97,16 @@ func TestSignalWarnsWhenTheControllerWouldIgnoreIt(t *testing.T) {
 	assert.Contains(t, h.stderr.String(), "warning: retry does not apply in phase Progressing")
 }
 
-func TestCommandIgnored(t *testing.T) {
-	progressing := weights.Status{Phase: weights.PhaseProgressing}
-	paused := weights.Status{Phase: weights.PhasePaused}
-	awaiting := weights.Status{Phase: weights.PhasePaused, AwaitingPromotion: true}
-	switched := weights.Status{Phase: weights.PhasePromoting, Stage: weights.StageSwitched}
-	failed := weights.Status{Phase: weights.PhaseFailed}
-	tests := []struct {
-		verb    string
-		status  weights.Status
-		applies bool
-	}{
-		{"pause", progressing, true}, {"pause", paused, false},
-		{"resume", paused, true}, {"resume", awaiting, false}, {"resume", progressing, false},
-		{"abort", progressing, true}, {"abort", weights.Status{Phase: weights.PhasePromoting}, true}, {"abort", switched, false}, {"abort", failed, false},
-		{"promote", progressing, true}, {"promote", awaiting, true}, {"promote", failed, false},
-		{"retry", failed, true}, {"retry", weights.Status{}, false},
+func TestStartHasAFlagForEachKeyTheTableGivesIt(t *testing.T) {
+	for _, k := range startKeys() {
+		t.Run(k.StartFlag, func(t *testing.T) {
+			value := k.Default // a value the controller accepts; "" is one too, but not for --to
+			if k.Name == annotations.KeyCanaryService {
+				value = "web-v2"
+			}
+			h := newHarness(primary("shop", "web", "web-v1", nil))
+			require.Equal(t, exitOK, h.run("start", "web", "-n", "shop", "--to", "web-v2", "--"+k.StartFlag, value, "--dry-run"), h.stderr.String())
+			assert.Contains(t, h.stdout.String(), `"`+k.Name+`"`)
+		})
 	}
-	for _, tt := range tests {
-		why := commandIgnored(tt.verb, tt.status)
-		assert.Equal(t, tt.applies, why == "", "%s in %+v: %q", tt.verb, tt.status, why)
-	}
-	assert.Contains(t, commandIgnored("resume", awaiting), "use promote")
-	assert.Contains(t, commandIgnored("abort", switched), "too late")
 }

@@ -42,11 +42,11 @@ func quantileLabel(q float64) string {
 }
 
 // formatWeight renders the status weight as a percentage, "" when unknown.
-func formatWeight(w string) string {
-	if w == "" {
+func formatWeight(w weights.StatusWeight) string {
+	if !w.Known() {
 		return ""
 	}
-	return w + "%"
+	return w.String() + "%"
 }
 
 // summarizeAnalysis is the one-line form of the last verdict, as `list` shows it:

@@ -38,7 +38,7 @@ func newHarness(objects ...runtime.Object) *harness {
 		stdout: h.stdout, stderr: h.stderr, now: func() time.Time { return testNow },
 		connect: func(g globalOptions) (kubernetes.Interface, string, error) {
 			h.connected = g
-			ns := g.namespace
+			ns := g.namespace()
 			if ns == "" {
 				ns = "default"
 			}

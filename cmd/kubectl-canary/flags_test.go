@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseInterspersed(t *testing.T) {
+func TestFlagsAnywhereOnTheLine(t *testing.T) {
 	tests := []struct {
 		name       string
 		args       []string
@@ -27,14 +27,27 @@ func TestParseInterspersed(t *testing.T) {
 			var watch bool
 			fs := newFlagSet("t")
 			addGlobalFlags(fs, &g)
-			boolFlag(fs, &watch, "watch", false, "")
-			got, err := parseInterspersed(fs, tt.args)
+			fs.BoolVarP(&watch, "watch", "w", false, "")
+			got, err := parseArgs(fs, tt.args)
 			require.NoError(t, err)
 			assert.Equal(t, tt.positional, got)
-			assert.Equal(t, tt.namespace, g.namespace)
+			assert.Equal(t, tt.namespace, g.namespace())
 			assert.Equal(t, tt.watch, watch)
 		})
 	}
+}
+
+// TestKubectlConnectionFlags checks that the flags kubectl users reach for
+// (genericclioptions') are there, before or after the command.
+func TestKubectlConnectionFlags(t *testing.T) {
+	h := newHarness()
+	require.Equal(t, exitOK, h.run("--as", "jane", "list", "--token", "t0k", "--as-group", "qa", "--kubeconfig", "/k", "--request-timeout", "5s"), h.stderr.String())
+	kube := h.connected.kube
+	assert.Equal(t, "jane", *kube.Impersonate)
+	assert.Equal(t, []string{"qa"}, *kube.ImpersonateGroup)
+	assert.Equal(t, "t0k", *kube.BearerToken)
+	assert.Equal(t, "/k", *kube.KubeConfig)
+	assert.Equal(t, "5s", *kube.Timeout)
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {
@@ -45,7 +58,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}{
 		{"no command", nil, "no command given"},
 		{"unknown command", []string{"deploy"}, `unknown command "deploy"`},
-		{"unknown flag", []string{"list", "--colour"}, "flag provided but not defined: -colour"},
+		{"unknown flag", []string{"list", "--colour"}, "unknown flag: --colour"},
 		{"bad output", []string{"list", "-o", "yaml"}, `--output="yaml": want table or json`},
 		{"missing name", []string{"status"}, "status needs exactly one Ingress NAME, got 0"},
 		{"two names", []string{"pause", "a", "b"}, "pause needs exactly one Ingress NAME, got 2"},
@@ -87,6 +100,6 @@ func TestEveryCommandHasHelp(t *testing.T) {
 func TestGlobalFlagsBeforeTheCommand(t *testing.T) {
 	h := newHarness()
 	require.Equal(t, exitOK, h.run("-n", "shop", "--context", "prod", "list"))
-	assert.Equal(t, "shop", h.connected.namespace)
-	assert.Equal(t, "prod", h.connected.context)
+	assert.Equal(t, "shop", h.connected.namespace())
+	assert.Equal(t, "prod", h.connected.context())
 }

@@ -4,18 +4,14 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
-// connect loads the kubeconfig the way kubectl does: --kubeconfig, else
-// $KUBECONFIG, else ~/.kube/config, with --context and --namespace as overrides.
-// The namespace is --namespace, else the context's, else "default".
+// connect loads the kubeconfig as kubectl does, through the global flags:
+// --kubeconfig, else $KUBECONFIG, else ~/.kube/config, with --context,
+// --namespace, --as, --token and the other overrides. The namespace is
+// --namespace, else the context's, else "default".
 func connect(g globalOptions) (kubernetes.Interface, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = g.kubeconfig
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: g.context}
-	overrides.Context.Namespace = g.namespace
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	loader := g.kube.ToRawKubeConfigLoader()
 	namespace, _, err := loader.Namespace()
 	if err != nil {
 		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
@@ -23,7 +19,7 @@ func connect(g globalOptions) (kubernetes.Interface, string, error) {
 	if namespace == "" {
 		namespace = "default"
 	}
-	cfg, err := loader.ClientConfig()
+	cfg, err := g.kube.ToRESTConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
 	}

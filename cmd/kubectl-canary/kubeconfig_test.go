@@ -30,21 +30,30 @@ func TestConnectResolvesTheNamespaceLikeKubectl(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(testKubeconfig), 0o600))
 	tests := []struct {
 		name string
-		g    globalOptions
+		args []string
 		want string
 	}{
-		{"the current context's namespace", globalOptions{kubeconfig: path}, "shop"},
-		{"--namespace wins", globalOptions{kubeconfig: path, namespace: "blog"}, "blog"},
-		{"a context without one means default", globalOptions{kubeconfig: path, context: "bare"}, "default"},
+		{"the current context's namespace", nil, "shop"},
+		{"--namespace wins", []string{"--namespace", "blog"}, "blog"},
+		{"a context without one means default", []string{"--context", "bare"}, "default"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, ns, err := connect(tt.g)
+			client, ns, err := connect(globalFlags(t, append([]string{"--kubeconfig", path}, tt.args...)...))
 			require.NoError(t, err)
 			assert.NotNil(t, client)
 			assert.Equal(t, tt.want, ns)
 		})
 	}
-	_, _, err := connect(globalOptions{kubeconfig: path, context: "missing"})
+	_, _, err := connect(globalFlags(t, "--kubeconfig", path, "--context", "missing"))
 	assert.ErrorContains(t, err, "missing")
+}
+
+// globalFlags parses args as the global flags of a command line.
+func globalFlags(t *testing.T, args ...string) globalOptions {
+	var g globalOptions
+	fs := newFlagSet("t")
+	addGlobalFlags(fs, &g)
+	require.NoError(t, fs.Parse(args))
+	return g
 }

@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -34,7 +35,7 @@ type listRow struct {
 func listRows(ings []networkingv1.Ingress, now time.Time) []listRow {
 	rows := []listRow{}
 	for i := range ings {
-		if optedIn(&ings[i]) {
+		if annotations.Followed(ings[i].Annotations) {
 			rows = append(rows, newListRow(readRollout(&ings[i]), now))
 		}
 	}

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	flag "github.com/spf13/pflag"
 	"io"
 	"strings"
 )
@@ -58,7 +58,7 @@ func (c command) run(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(c.name)
 	addGlobalFlags(fs, &g)
 	exec := c.setup(fs)
-	positional, err := parseInterspersed(fs, args)
+	positional, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommandUsage(a.stdout, c)
 		return errHelp

@@ -31,14 +31,6 @@ func readRollout(ing *networkingv1.Ingress) rollout {
 	return r
 }
 
-// optedIn matches the controller's own filter: canary-service, or a status left
-// from an earlier rollout.
-func optedIn(ing *networkingv1.Ingress) bool {
-	_, spec := ing.Annotations[annotations.KeyCanaryService]
-	_, status := ing.Annotations[annotations.KeyStatus]
-	return spec || status
-}
-
 // plan is the sequence of step weights, or nil when the spec does not parse.
 func (r rollout) plan() []annotations.Weight {
 	if r.Spec == nil {
@@ -59,7 +51,7 @@ func (r rollout) totalSteps() int {
 // quantile is the latency quantile the analysis measured, for labels such as "p99".
 func (r rollout) quantile() float64 {
 	if r.Spec == nil {
-		return annotations.DefaultLatencyQuantile
+		return annotations.DefaultSpec().Analysis.LatencyQuantile
 	}
 	return r.Spec.Analysis.LatencyQuantile
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	flag "github.com/spf13/pflag"
 	"sort"
 	"time"
 
@@ -58,10 +58,10 @@ Examples:
 `,
 	setup: func(fs *flag.FlagSet) runFunc {
 		var o statusOptions
-		boolFlag(fs, &o.watch, "watch", false, "Redraw every --interval until the rollout ends or Ctrl-C.")
+		fs.BoolVarP(&o.watch, "watch", "w", false, "Redraw every --interval until the rollout ends or Ctrl-C.")
 		fs.DurationVar(&o.interval, "interval", 2*time.Second, "Time between redraws with --watch.")
 		fs.BoolVar(&o.exitCode, "exit-code", false, "Exit 4 when the rollout is Failed or Invalid.")
-		boolFlag(fs, &o.allEvents, "all-events", false, "Show every controller's Events on the Ingress, not only ingress-canary's.")
+		fs.BoolVar(&o.allEvents, "all-events", false, "Show every controller's Events on the Ingress, not only ingress-canary's.")
 		return func(ctx context.Context, a *app, g globalOptions, args []string) error {
 			if o.interval <= 0 {
 				return usagef("status", "--interval=%s: want a positive duration", o.interval)

@@ -23,7 +23,7 @@ func mustStatus(t *testing.T, raw string) weights.Status {
 func TestRenderStatusProgressing(t *testing.T) {
 	v := statusView{
 		Namespace: "shop", Name: "web", Revision: "web-v2", Stable: "web-v1",
-		Strategy: annotations.StrategyCanary, Plan: annotations.DefaultSteps,
+		Strategy: annotations.StrategyCanary, Plan: annotations.DefaultSpec().Steps,
 		HasStatus: true, Status: mustStatus(t, progressing), Quantile: 0.99,
 		Pending: []string{annotations.KeyPause},
 		Events: []eventLine{
@@ -70,7 +70,7 @@ func TestRenderStatusBeforeTheController(t *testing.T) {
 }
 
 func TestProgressBar(t *testing.T) {
-	plan := annotations.DefaultSteps
+	plan := annotations.DefaultSpec().Steps
 	tests := []struct {
 		name   string
 		status weights.Status
@@ -120,7 +120,7 @@ func TestFigures(t *testing.T) {
 	assert.Equal(t, "1.250s", formatSeconds(1.25))
 	assert.Equal(t, "n/a", formatSeconds(-1))
 	assert.Empty(t, summarizeAnalysis(nil, 0.99))
-	assert.Equal(t, "", formatWeight(""))
+	assert.Equal(t, "", formatWeight(weights.StatusWeight{}))
 }
 
 func TestUnavailableAnalysisShowsNoFigures(t *testing.T) {

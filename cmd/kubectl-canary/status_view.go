@@ -47,7 +47,7 @@ func buildStatusView(ing *networkingv1.Ingress, r rollout, events []corev1.Event
 		Namespace: ing.Namespace, Name: ing.Name,
 		Revision:  r.revision(),
 		Stable:    strings.Join(stableServices(ing, r), ", "),
-		Strategy:  annotations.DefaultStrategy,
+		Strategy:  annotations.DefaultSpec().Strategy,
 		Plan:      r.plan(),
 		HasStatus: r.HasStatus,
 		Status:    r.Status,
@@ -58,8 +58,8 @@ func buildStatusView(ing *networkingv1.Ingress, r rollout, events []corev1.Event
 		v.Strategy = r.Spec.Strategy
 	}
 	for _, k := range annotations.CommandKeys {
-		if _, ok := ing.Annotations[k]; ok {
-			v.Pending = append(v.Pending, k)
+		if _, ok := ing.Annotations[k.Name]; ok {
+			v.Pending = append(v.Pending, k.Name)
 		}
 	}
 	for _, e := range annotations.AsErrors(r.SpecErr) {

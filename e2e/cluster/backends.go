@@ -33,7 +33,7 @@ func (c *Cluster) startTestApp(ctx context.Context) error {
 		}
 	}
 	admin := "127.0.0.1:" + strconv.Itoa(testappPort)
-	p, err := startProc("testapp", c.logPath("testapp"), nil, bin, "--admin", admin)
+	p, err := startComponent("testapp", c.logPath("testapp"), nil, bin, "--admin", admin)
 	if err != nil {
 		return err
 	}

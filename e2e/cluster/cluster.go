@@ -60,13 +60,13 @@ type Cluster struct {
 	pki  *pki
 
 	mu         sync.Mutex
-	etcd       *proc
-	apiserver  *proc
-	kcm        *proc
-	prometheus *proc
-	ingress    *proc
-	testapp    *proc
-	extra      []*proc // StartProcess
+	etcd       *component
+	apiserver  *component
+	kcm        *component
+	prometheus *component
+	ingress    *component
+	testapp    *component
+	extra      []*component // StartProcess
 	sink       net.Listener
 	admin      testapp.AdminClient
 	versions   map[string]string   // testapp version -> bridge host:port
@@ -208,7 +208,7 @@ func (c *Cluster) Stop() error {
 	c.stopped = true
 	// Test processes first (they may talk to the rest), then the reverse of
 	// the start order.
-	procs := append(append([]*proc{}, c.extra...), c.testapp, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd)
+	procs := append(append([]*component{}, c.extra...), c.testapp, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd)
 	sink := c.sink
 	c.mu.Unlock()
 	t := time.Now()

@@ -33,7 +33,7 @@ const (
 func (c *Cluster) startEtcd(ctx context.Context) error {
 	peer := "http://127.0.0.1:" + strconv.Itoa(etcdPeerPort)
 	client := "http://127.0.0.1:" + strconv.Itoa(etcdClientPort)
-	p, err := startProc("etcd", c.logPath("etcd"), nil, c.bins.Etcd,
+	p, err := startComponent("etcd", c.logPath("etcd"), nil, c.bins.Etcd,
 		"--name=e2e", "--data-dir="+filepath.Join(c.dir, "etcd"),
 		"--listen-client-urls="+client, "--advertise-client-urls="+client,
 		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
@@ -48,7 +48,7 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 }
 
 func (c *Cluster) startAPIServer(ctx context.Context) error {
-	p, err := startProc("kube-apiserver", c.logPath("kube-apiserver"), nil, c.bins.KubeAPIServer,
+	p, err := startComponent("kube-apiserver", c.logPath("kube-apiserver"), nil, c.bins.KubeAPIServer,
 		"--etcd-servers=http://127.0.0.1:"+strconv.Itoa(etcdClientPort),
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(apiserverPort),
@@ -125,7 +125,7 @@ var controllers = []string{
 }
 
 func (c *Cluster) startControllerManager(ctx context.Context) error {
-	p, err := startProc("kube-controller-manager", c.logPath("kube-controller-manager"), nil,
+	p, err := startComponent("kube-controller-manager", c.logPath("kube-controller-manager"), nil,
 		c.bins.KubeControllerManager,
 		"--kubeconfig="+c.Kubeconfig,
 		"--authentication-kubeconfig="+c.Kubeconfig,

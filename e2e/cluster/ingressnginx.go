@@ -136,7 +136,7 @@ func (c *Cluster) startIngressNginx(ctx context.Context) error {
 		"POD_NAMESPACE=" + IngressNamespace,
 		"NGINX_BINARY=" + c.bins.Nginx,
 	}
-	p, err := startProc("ingress-nginx", c.logPath("ingress-nginx"), env, argv...)
+	p, err := startComponent("ingress-nginx", c.logPath("ingress-nginx"), env, argv...)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (c *Cluster) StartPrometheus() error {
 	if err := c.writePrometheusConfig(); err != nil {
 		return err
 	}
-	p, err := startProc("prometheus", c.logPath("prometheus"), nil, c.bins.Prometheus,
+	p, err := startComponent("prometheus", c.logPath("prometheus"), nil, c.bins.Prometheus,
 		"--config.file="+c.prometheusConfig(),
 		"--storage.tsdb.path="+filepath.Join(c.dir, "prometheus-data"),
 		"--storage.tsdb.retention.time=1d",

@@ -11,7 +11,7 @@ import (
 
 // waitReady polls check every 50 ms until it succeeds, the component exits,
 // timeout passes or ctx ends. The last check error explains a timeout.
-func waitReady(ctx context.Context, p *proc, timeout time.Duration, check func(context.Context) error) error {
+func waitReady(ctx context.Context, p *component, timeout time.Duration, check func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last error

@@ -90,10 +90,10 @@ func (v *liveView) printEvent(event string) {
 }
 
 func weightOf(st weights.Status) string {
-	if st.Weight == "" {
+	if !st.Weight.Known() {
 		return "-"
 	}
-	return st.Weight + "%"
+	return st.Weight.String() + "%"
 }
 
 func stepOf(st weights.Status) string {

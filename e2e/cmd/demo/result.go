@@ -42,7 +42,7 @@ func (r *result) note(st weights.Status) {
 		return // Promoting carries 100 %, which is not a step
 	}
 	for len(r.stepWeights) < st.Step {
-		r.stepWeights = append(r.stepWeights, st.Weight)
+		r.stepWeights = append(r.stepWeights, st.Weight.String())
 	}
 }
 

@@ -104,8 +104,8 @@ func (d *demo) drive(ctx context.Context, r rollout) result {
 func annotationArgs(keys map[string]string) string {
 	var args []string
 	for _, key := range annotations.SpecKeys {
-		if v, ok := keys[strings.TrimPrefix(key, annotations.Prefix)]; ok {
-			args = append(args, key+"="+v)
+		if v, ok := keys[strings.TrimPrefix(key.Name, annotations.Prefix)]; ok {
+			args = append(args, key.Name+"="+v)
 		}
 	}
 	return strings.Join(args, " \\\n       ")

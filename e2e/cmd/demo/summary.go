@@ -70,7 +70,7 @@ func lastStepWeight(r result) string {
 	if n := len(r.stepWeights); n > 0 {
 		return r.stepWeights[n-1]
 	}
-	return r.final.Weight
+	return r.final.Weight.String()
 }
 
 // stepsLine lists the weights the rollout went through and the analyses'
