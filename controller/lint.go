@@ -31,6 +31,9 @@ type world struct {
 	// stable Service and port: ingress-nginx (and Traefik) apply a canary per
 	// upstream, so their users would be served the canary too.
 	sharedStable []string
+	// rivals are the other rollouts' canary Ingresses (older than ours) that
+	// route to our canary Service: the data plane keeps one weight for it.
+	rivals []*networkingv1.Ingress
 }
 
 // listers are the cached reads the lint needs.
@@ -71,7 +74,7 @@ func lint(l listers, ingressClass string, primary *networkingv1.Ingress, spec *a
 	if w.canary, err = ownCanary(l, primary); err != nil {
 		return w, err
 	}
-	if err := conflicts(l, primary, spec.CanaryService, w.canary); err != nil {
+	if w.rivals, err = conflicts(l, primary, spec.CanaryService, w.canary); err != nil {
 		return w, err
 	}
 	if stable != spec.CanaryService {
@@ -214,17 +217,21 @@ func ownCanary(l listers, primary *networkingv1.Ingress) (*networkingv1.Ingress,
 //   - another canary Ingress on one of our host/paths (nginx uses only the first);
 //   - the canary Service used as a primary backend elsewhere (nginx merges
 //     canaries per upstream, so that Ingress would be split too);
-//   - the canary Service already the canary of another rollout (nginx keeps one
-//     weight per upstream, so one of the two would report a split it does not
-//     get). The older canary Ingress keeps its rollout; ours is refused.
-func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, ours *networkingv1.Ingress) error {
+//
+// The first two are problems with this Ingress (returned as the error). The
+// canary Service already the canary of another rollout is a conflict in the
+// world instead (nginx keeps one weight per upstream, so one of the two would
+// report a split it does not get): the rivals are returned, older canary
+// Ingresses than ours, whose rollouts keep the Service.
+func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, ours *networkingv1.Ingress) ([]*networkingv1.Ingress, error) {
 	all, err := l.ingresses.Ingresses(primary.Namespace).List(labels.Everything())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	paths := hostPaths(primary)
 	var errs []error
+	var rivals []*networkingv1.Ingress
 	for _, other := range all {
 		if other.UID == primary.UID || metav1.IsControlledBy(other, primary) {
 			continue
@@ -245,12 +252,10 @@ func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, o
 			}
 		}
 		if routesToCanary && !olderThan(ours, other) {
-			errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: canaryService,
-				Expected: fmt.Sprintf("a Service that is not already the canary of another rollout, but canary Ingress %s (of %s) routes to it; ingress-nginx keeps one canary weight per Service, so the two rollouts would fight over it",
-					other.Name, ownerName(other))})
+			rivals = append(rivals, other)
 		}
 	}
-	return errors.Join(errs...)
+	return rivals, errors.Join(errs...)
 }
 
 // olderThan reports whether ours exists and was created before other (by
@@ -330,15 +335,24 @@ func sharesPort(svc *corev1.Service, ours, theirs []backendRef) bool {
 	return false
 }
 
-// sharedStableConflict turns w.sharedStable into the problem the user reads:
-// nil when no other Ingress shares the stable upstream.
-func sharedStableConflict(spec *annotations.Spec, w world) error {
-	if len(w.sharedStable) == 0 {
-		return nil
+// conflictOf turns what the lint found in the world around a valid spec into
+// the problem the user reads: nil when no other Ingress shares the stable
+// upstream and no other rollout has the canary Service. Such a conflict makes
+// a higher weight unsafe, but says nothing wrong about this Ingress: the state
+// machine refuses to start, and holds a running rollout, until it is gone.
+func conflictOf(spec *annotations.Spec, w world) error {
+	var errs []error
+	if len(w.sharedStable) > 0 {
+		errs = append(errs, &annotations.Error{Key: annotations.KeyStableService, Value: w.stable,
+			Expected: fmt.Sprintf("a Service only this Ingress routes to, but Ingress %s also routes to %s on the same port: ingress-nginx applies a canary to every Ingress that routes to the same Service and port, so its users would be served %s too, unanalysed; route this Ingress to a Service of its own for the stable version (same selector, another name)",
+				strings.Join(w.sharedStable, ", "), w.stable, spec.CanaryService)})
 	}
-	return &annotations.Error{Key: annotations.KeyStableService, Value: w.stable,
-		Expected: fmt.Sprintf("a Service only this Ingress routes to, but Ingress %s also routes to %s on the same port: ingress-nginx applies a canary to every Ingress that routes to the same Service and port, so its users would be served %s too, unanalysed; route this Ingress to a Service of its own for the stable version (same selector, another name)",
-			strings.Join(w.sharedStable, ", "), w.stable, spec.CanaryService)}
+	for _, rival := range w.rivals {
+		errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: spec.CanaryService,
+			Expected: fmt.Sprintf("a Service that is not already the canary of another rollout, but canary Ingress %s (of %s) routes to it; ingress-nginx keeps one canary weight per Service, so the two rollouts would fight over it",
+				rival.Name, ownerName(rival))})
+	}
+	return errors.Join(errs...)
 }
 
 func hostPaths(ing *networkingv1.Ingress) map[string]bool {

@@ -59,7 +59,7 @@ func Lint(ctx context.Context, client kubernetes.Interface, ingressClass string,
 	report.StableService, report.CanaryReady = w.stable, w.canaryReady
 	if problems := annotations.AsErrors(err); len(problems) > 0 || err == nil {
 		report.Problems = append(report.Problems, problems...)
-		report.Problems = append(report.Problems, annotations.AsErrors(sharedStableConflict(spec, w))...)
+		report.Problems = append(report.Problems, annotations.AsErrors(conflictOf(spec, w))...)
 		return report, nil
 	}
 	// The listers are in memory, so an error that is not a problem report is a bug

@@ -153,7 +153,7 @@ func (c *Controller) read(primary *networkingv1.Ingress) (weights.Input, world) 
 		in.Invalid = err
 		return in, w
 	}
-	in.Conflict = sharedStableConflict(spec, w)
+	in.Conflict = conflictOf(spec, w)
 	in.Spec, in.StableService, in.CanaryReady = spec, w.stable, w.canaryReady
 	return in, w
 }

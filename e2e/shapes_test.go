@@ -126,7 +126,7 @@ func TestMultiPathCanaryRegressionIsNotMasked(t *testing.T) {
 	_, stopAPI := a.trafficTo(a.host, "/api", 40, nil)
 	defer stopAPI()
 	a.start(map[string]string{"canary-service": "web-v2", "stable-service": "web-v1", "steps": "50", "interval": "20s",
-		"min-requests": "50", "max-error-rate": "50"})
+		"min-requests": "50", "max-error-rate": "50%"})
 	st := a.waitPhase(90*time.Second, weights.PhaseFailed)
 	t.Logf("rolled back: %s", st.Message)
 	require.NotNil(t, st.LastAnalysis)
@@ -225,6 +225,8 @@ func TestDefaultBackendWithRules(t *testing.T) {
 func TestSharedStableServiceIsRefusedThenHolds(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, "sharedstable", 2)
+	_, stopA := a.traffic(40, nil)
+	defer stopA()
 	b := a.sibling("beta")
 	bTraffic, stopB := b.traffic(40, nil)
 	_ = bTraffic

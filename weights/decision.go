@@ -30,8 +30,9 @@ type Input struct {
 	// StableService is the Service the primary currently routes the replaced paths to.
 	StableService string
 	// Conflict is a problem with the world around a valid spec that makes a
-	// higher weight unsafe (another Ingress shares the stable upstream): a new
-	// rollout is refused as Invalid, a running one holds until it is gone.
+	// higher weight unsafe (another Ingress shares the stable upstream, or
+	// another rollout the canary Service): no rollout starts (Invalid), a
+	// running one holds until it is gone, a finished one is left alone.
 	Conflict error
 	Status   Status
 	Commands annotations.Commands

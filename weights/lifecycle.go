@@ -49,6 +49,11 @@ func (m *machine) settled() {
 
 // start begins a rollout of the spec's revision from its first step.
 func (m *machine) start(reason, why string) {
+	if m.in.Conflict != nil {
+		// Another Ingress or rollout shares the upstream: no traffic may move.
+		m.refuse(m.in.Conflict)
+		return
+	}
 	spec := m.in.Spec
 	if reason != "RevisionChanged" && m.in.Status.Active() && m.in.Status.Revision != spec.CanaryService && m.in.Status.Revision != "" {
 		reason, why = "RevisionChanged", fmt.Sprintf("%s changed from %s to %s mid-rollout: restarting", annotations.KeyCanaryService, m.in.Status.Revision, spec.CanaryService)

@@ -469,6 +469,22 @@ func TestDecide(t *testing.T) {
 			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
 		},
 		{
+			name: "a conflict leaves a finished rollout alone", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Stable: "web-v1", Step: 1, Weight: percent("0"), Message: "rolled back: x"}
+				in.Conflict = errors.New("shared")
+			}),
+			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary,
+			check: func(t *testing.T, d Decision) { assert.Equal(t, "rolled back: x", d.Status.Message) },
+		},
+		{
+			name: "a conflict refuses a retry", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseFailed, Revision: "web-v2", Stable: "web-v1", Step: 1, Weight: percent("0")}
+				in.Commands.Retry = true
+				in.Conflict = errors.New("shared")
+			}),
+			phase: PhaseInvalid, step: 1, weight: "0", traffic: nil, events: []string{"InvalidSpec"},
+		},
+		{
 			name: "a new stable-service mid-rollout restarts it", in: input(func(in *Input) {
 				in.Status = onStep(2, "10")
 				in.Status.Stable = "api-v1"
