@@ -20,6 +20,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/backends"
 	"github.com/ingress-canary/ingress-canary/routers"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
@@ -142,7 +143,7 @@ func servicesOf(obj any) ([]string, error) {
 	if _, opted := ing.Annotations[annotations.KeyCanaryService]; !opted {
 		return nil, nil
 	}
-	names := servicesRouted(ing)
+	names := backends.Services(ing)
 	names[ing.Annotations[annotations.KeyCanaryService]] = true
 	var out []string
 	for n := range names {
@@ -187,7 +188,7 @@ func (c *Controller) enqueueSharers(obj any) {
 	if !ok {
 		return
 	}
-	for service := range servicesRouted(ing) {
+	for service := range backends.Services(ing) {
 		users, err := c.ingressIndex.ByIndex(serviceIndex, ing.Namespace+"/"+service)
 		if err != nil {
 			continue

@@ -17,6 +17,7 @@ import (
 	networkinglisters "k8s.io/client-go/listers/networking/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/backends"
 )
 
 // world is what the pre-flight lint resolved about one primary Ingress.
@@ -106,7 +107,7 @@ func classOf(ing *networkingv1.Ingress) string {
 // candidate, never retargets it. Only an explicit new stable-service does, and
 // the state machine treats that as a new revision.
 func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned string) (string, error) {
-	used := servicesRouted(primary)
+	used := backends.Services(primary)
 	switched := func(stable string) bool { return stable != "" && !used[stable] && used[spec.CanaryService] }
 	var others []string
 	for name := range used {
@@ -147,7 +148,7 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned
 func resolveCanaryPort(primary *networkingv1.Ingress, spec *annotations.Spec, stable string, svc *corev1.Service) (networkingv1.ServiceBackendPort, error) {
 	want := networkingv1.ServiceBackendPort{Name: spec.CanaryPort.Name, Number: spec.CanaryPort.Number}
 	explicit := want.Name != "" || want.Number != 0
-	for _, b := range backendsTo(primary, stable) {
+	for _, b := range backends.To(primary, stable) {
 		p := canaryPort(want, b.Backend)
 		if serviceHasPort(svc, p) {
 			if !explicit {
@@ -236,7 +237,7 @@ func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, o
 		if other.UID == primary.UID || metav1.IsControlledBy(other, primary) {
 			continue
 		}
-		routesToCanary := len(backendsTo(other, canaryService)) > 0
+		routesToCanary := len(backends.To(other, canaryService)) > 0
 		if other.Annotations[annotations.NginxCanary] != "true" {
 			if routesToCanary {
 				errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: canaryService,
@@ -294,14 +295,14 @@ func sharedStable(l listers, ingressClass string, primary *networkingv1.Ingress,
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, err
 	}
-	ours := backendsTo(primary, stable)
+	ours := backends.To(primary, stable)
 	var names []string
 	for _, other := range all {
 		if other.UID == primary.UID || metav1.IsControlledBy(other, primary) ||
 			other.Annotations[annotations.NginxCanary] == "true" || classOf(other) != ingressClass {
 			continue
 		}
-		if sharesPort(svc, ours, backendsTo(other, stable)) {
+		if sharesPort(svc, ours, backends.To(other, stable)) {
 			names = append(names, other.Name)
 		}
 	}
@@ -312,7 +313,7 @@ func sharedStable(l listers, ingressClass string, primary *networkingv1.Ingress,
 // sharesPort reports whether any of theirs routes to the same Service port as
 // one of ours. A port by name and the same port by number are one port; svc
 // (nil when unknown) says which name is which number.
-func sharesPort(svc *corev1.Service, ours, theirs []backendRef) bool {
+func sharesPort(svc *corev1.Service, ours, theirs []backends.Ref) bool {
 	number := func(p networkingv1.ServiceBackendPort) int32 {
 		if p.Name == "" || svc == nil {
 			return p.Number
@@ -357,7 +358,7 @@ func conflictOf(spec *annotations.Spec, w world) error {
 
 func hostPaths(ing *networkingv1.Ingress) map[string]bool {
 	out := map[string]bool{}
-	for _, b := range backendsOf(ing) {
+	for _, b := range backends.Of(ing) {
 		if hp := b.HostPath(); hp != "" {
 			out[hp] = true
 		}

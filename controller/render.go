@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/backends"
 )
 
 var ingressKind = networkingv1.SchemeGroupVersion.WithKind("Ingress")
@@ -35,7 +36,7 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 	}
 	// Rules keep the primary's order; a rule with no replaced path is left out.
 	ruleAt := map[int]int{}
-	for _, b := range backendsTo(primary, stable) {
+	for _, b := range backends.To(primary, stable) {
 		backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b.Backend)}}
 		if b.Path == nil {
 			ing.Spec.DefaultBackend = &backend
@@ -75,7 +76,7 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 func defaultBackendRoots(primary *networkingv1.Ingress, canary networkingv1.IngressBackend) []networkingv1.IngressRule {
 	rooted := map[string]bool{}
 	var hosts []string
-	for _, b := range backendsOf(primary) {
+	for _, b := range backends.Of(primary) {
 		if b.Path == nil {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/backends"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -116,7 +117,7 @@ func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w world) an
 // stablePort is the port of the primary's first backend to the stable Service,
 // as written (name or number): the data plane names the upstream by it.
 func stablePort(primary *networkingv1.Ingress, stable string) string {
-	for _, b := range backendsTo(primary, stable) {
+	for _, b := range backends.To(primary, stable) {
 		return portString(b.Backend.Service.Port)
 	}
 	return ""

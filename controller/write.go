@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/backends"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -201,7 +202,7 @@ type jsonPatchOp struct {
 
 func switchOps(primary *networkingv1.Ingress, stable, canary string, port networkingv1.ServiceBackendPort) []jsonPatchOp {
 	var ops []jsonPatchOp
-	for _, b := range backendsTo(primary, stable) {
+	for _, b := range backends.To(primary, stable) {
 		ops = append(ops,
 			jsonPatchOp{Op: "test", Path: b.Pointer + "/service/name", Value: stable},
 			jsonPatchOp{Op: "replace", Path: b.Pointer + "/service", Value: networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b.Backend)}})

@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/backends"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -75,22 +76,14 @@ func buildStatusView(ing *networkingv1.Ingress, r rollout, events []corev1.Event
 }
 
 // stableServices lists the Services the primary routes to other than the canary:
-// stable-service when it names one of them, else all of them.
+// the running rollout's own, else stable-service when it names one of them, else
+// all of them.
 func stableServices(ing *networkingv1.Ingress, r rollout) []string {
-	used := map[string]bool{}
-	add := func(b *networkingv1.IngressBackend) {
-		if b != nil && b.Service != nil && b.Service.Name != r.CanaryService {
-			used[b.Service.Name] = true
-		}
+	if pinned := r.Status.PinnedStable(r.CanaryService); pinned != "" {
+		return []string{pinned} // the rollout under way keeps its stable Service
 	}
-	add(ing.Spec.DefaultBackend)
-	for _, rule := range ing.Spec.Rules {
-		if rule.HTTP != nil {
-			for i := range rule.HTTP.Paths {
-				add(&rule.HTTP.Paths[i].Backend)
-			}
-		}
-	}
+	used := backends.Services(ing)
+	delete(used, r.CanaryService)
 	if r.Spec != nil && used[r.Spec.StableService] {
 		return []string{r.Spec.StableService}
 	}
