@@ -54,8 +54,12 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 		p.Backend = backend
 		ing.Spec.Rules[i].HTTP.Paths = append(ing.Spec.Rules[i].HTTP.Paths, p)
 	}
-	if ing.Spec.DefaultBackend != nil {
-		for _, root := range defaultBackendRoots(primary, *ing.Spec.DefaultBackend) {
+	if db := ing.Spec.DefaultBackend; db != nil && len(primary.Spec.Rules) > 0 {
+		// With rules, ingress-nginx serves the default backend only at the
+		// root of their hosts, and a canary default backend would fail to merge
+		// into the catch-all server and take the canary upstream with it.
+		ing.Spec.DefaultBackend = nil
+		for _, root := range defaultBackendRoots(primary, *db) {
 			i := slices.IndexFunc(ing.Spec.Rules, func(r networkingv1.IngressRule) bool { return r.Host == root.Host })
 			if i < 0 {
 				ing.Spec.Rules = append(ing.Spec.Rules, root)
@@ -70,8 +74,9 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 // defaultBackendRoots are the rules that carry a default-backend canary to the
 // primary's hosts. ingress-nginx serves the root ("/", Prefix) of each host of
 // an Ingress that has rules from that Ingress's default backend, but merges a
-// canary's default backend only into the catch-all server: without a rule
-// "/" for the host, the canary would never be routed there. A host whose
+// canary's default backend only into the catch-all server ("unable to find
+// real backend for alternative backend" in its log, seen in e2e): without a
+// rule "/" for the host, the canary would never be routed there. A host whose
 // rules name "/" already routes it through a path of its own.
 func defaultBackendRoots(primary *networkingv1.Ingress, canary networkingv1.IngressBackend) []networkingv1.IngressRule {
 	rooted := map[string]bool{}

@@ -190,8 +190,7 @@ func TestDefaultBackendIsWalked(t *testing.T) {
 	f := newFixture(t, p, service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	f.sync("web")
 	canary := f.ingress("web-canary")
-	require.NotNil(t, canary.Spec.DefaultBackend)
-	assert.Equal(t, "web-v2", canary.Spec.DefaultBackend.Service.Name)
+	assert.Nil(t, canary.Spec.DefaultBackend, "with rules, the default backend is canaried at its hosts' roots")
 	names, err := servicesOf(p)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"shop/web-v1", "shop/web-v2"}, names)
@@ -200,4 +199,8 @@ func TestDefaultBackendIsWalked(t *testing.T) {
 	names, err = servicesOf(p)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"shop/web-v1", "shop/web-v2"}, names, "servicesOf once skipped the default backend")
+	alone := renderCanary(p, "web-v1", "web-v2", networkingv1.ServiceBackendPort{}, annotations.Routing{}, 1000)
+	require.NotNil(t, alone.Spec.DefaultBackend, "without rules, the catch-all default backend is canaried")
+	assert.Equal(t, "web-v2", alone.Spec.DefaultBackend.Service.Name)
+	assert.Empty(t, alone.Spec.Rules)
 }
