@@ -72,19 +72,9 @@ func Lint(ctx context.Context, client kubernetes.Interface, ingressClass string,
 // through the same lister types the informers provide, so that the one Check
 // is shared by the controller and by tools.
 func snapshotListers(ctx context.Context, client kubernetes.Interface, namespace, canaryService string) (Listers, error) {
-	newIndexer := func() cache.Indexer {
-		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
-	}
-	ingIdx, svcIdx, epsIdx := newIndexer(), newIndexer(), newIndexer()
-
 	ings, err := client.NetworkingV1().Ingresses(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return Listers{}, fmt.Errorf("list Ingresses in %s: %w", namespace, err)
-	}
-	for i := range ings.Items {
-		if err := ingIdx.Add(&ings.Items[i]); err != nil {
-			return Listers{}, err
-		}
 	}
 	// Check looks up the canary Service, and the stable one for its port names;
 	// a missing one is a problem it reports, not a failure to read.
@@ -92,24 +82,41 @@ func snapshotListers(ctx context.Context, client kubernetes.Interface, namespace
 	if err != nil {
 		return Listers{}, fmt.Errorf("list Services in %s: %w", namespace, err)
 	}
-	for i := range svcs.Items {
-		if err := svcIdx.Add(&svcs.Items[i]); err != nil {
-			return Listers{}, err
-		}
-	}
 	selector := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: canaryService}).String()
 	slices, err := client.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return Listers{}, fmt.Errorf("list EndpointSlices of %s/%s: %w", namespace, canaryService, err)
 	}
-	for i := range slices.Items {
-		if err := epsIdx.Add(&slices.Items[i]); err != nil {
-			return Listers{}, err
-		}
+	ingIdx, err := indexerOf(ings.Items)
+	if err != nil {
+		return Listers{}, err
+	}
+	svcIdx, err := indexerOf(svcs.Items)
+	if err != nil {
+		return Listers{}, err
+	}
+	epsIdx, err := indexerOf(slices.Items)
+	if err != nil {
+		return Listers{}, err
 	}
 	return Listers{
 		Ingresses:      networkinglisters.NewIngressLister(ingIdx),
 		Services:       corelisters.NewServiceLister(svcIdx),
 		EndpointSlices: discoverylisters.NewEndpointSliceLister(epsIdx),
 	}, nil
+}
+
+// indexerOf holds the listed objects (T is the API type, *T the object) in
+// an indexer like an informer's, by namespace.
+func indexerOf[T any, P interface {
+	*T
+	metav1.Object
+}](items []T) (cache.Indexer, error) {
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	for i := range items {
+		if err := idx.Add(P(&items[i])); err != nil {
+			return nil, err
+		}
+	}
+	return idx, nil
 }
