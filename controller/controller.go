@@ -180,7 +180,7 @@ func (c *Controller) enqueueIngress(obj any) {
 
 // enqueueSharers queues the primaries that name a Service the Ingress routes
 // to: an Ingress that starts or stops sharing a rollout's stable or canary
-// Service changes what that rollout's lint says.
+// Service changes what that rollout's pre-flight checks say.
 func (c *Controller) enqueueSharers(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj

@@ -32,7 +32,7 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 //
 // Nothing is lost by it: writes are patches of the fields and keys the
 // controller owns, never an update of a cached object, and Services and
-// EndpointSlices are only read, by the lint. Other kinds lose managedFields and
+// EndpointSlices are only read, by the pre-flight checks. Other kinds lose managedFields and
 // the last-applied copy.
 func TrimForCache(obj any) (any, error) {
 	switch o := obj.(type) {
