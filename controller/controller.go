@@ -21,6 +21,7 @@ import (
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/backends"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/routers"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
@@ -47,7 +48,7 @@ type Options struct {
 // Controller reconciles opted-in primary Ingresses, one key at a time.
 type Controller struct {
 	client  kubernetes.Interface
-	listers listers
+	listers preflight.Listers
 	// ingressIndex finds primaries by the Services they name.
 	ingressIndex cache.Indexer
 	synced       []cache.InformerSynced
@@ -78,8 +79,8 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	epsInf := factory.Discovery().V1().EndpointSlices()
 	c := &Controller{
 		client: client,
-		listers: listers{
-			ingresses: ingInf.Lister(), services: svcInf.Lister(), endpointSlices: epsInf.Lister(),
+		listers: preflight.Listers{
+			Ingresses: ingInf.Lister(), Services: svcInf.Lister(), EndpointSlices: epsInf.Lister(),
 		},
 		ingressIndex: ingInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
@@ -179,7 +180,7 @@ func (c *Controller) enqueueIngress(obj any) {
 
 // enqueueSharers queues the primaries that name a Service the Ingress routes
 // to: an Ingress that starts or stops sharing a rollout's stable or canary
-// Service changes what that rollout's lint says.
+// Service changes what that rollout's pre-flight checks say.
 func (c *Controller) enqueueSharers(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj

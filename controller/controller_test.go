@@ -160,14 +160,14 @@ func TestLintFailures(t *testing.T) {
 	}{
 		{"missing canary Service", func(i *networkingv1.Ingress) { i.Annotations[annotations.KeyCanaryService] = "web-v9" }, nil,
 			`annotation ingress-canary.dev/canary-service="web-v9" is invalid: an existing Service in namespace shop`},
-		{"not nginx", func(i *networkingv1.Ingress) { i.Spec.IngressClassName = &other }, nil, `spec.ingressClassName="traefik"`},
+		{"not nginx", func(i *networkingv1.Ingress) { i.Spec.IngressClassName = &other }, nil, `spec.ingressClassName="traefik": want ingress class "nginx"`},
 		{"missing port", func(i *networkingv1.Ingress) { i.Annotations[annotations.KeyCanaryPort] = "8443" }, nil,
 			`ingress-canary.dev/canary-port="8443" is invalid: a port of Service web-v2: http/80`},
 		{"stable-service not used", func(i *networkingv1.Ingress) { i.Annotations[annotations.KeyStableService] = "web-v0" }, nil,
 			`ingress-canary.dev/stable-service="web-v0"`},
-		{"foreign canary on the same host/path", nil, []*networkingv1.Ingress{foreignCanary}, `Ingress hand-made="shop.example/"`},
+		{"foreign canary on the same host/path", nil, []*networkingv1.Ingress{foreignCanary}, `Ingress hand-made="shop.example/": want no other canary Ingress`},
 		{"canary Service is another Ingress's backend", nil, []*networkingv1.Ingress{sharesCanary}, "Ingress admin does"},
-		{"same-named Ingress not ours", nil, []*networkingv1.Ingress{squatter}, `metadata.name="web-canary"`},
+		{"same-named Ingress not ours", nil, []*networkingv1.Ingress{squatter}, `metadata.name="web-canary": want no Ingress of that name`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

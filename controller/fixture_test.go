@@ -24,6 +24,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -77,7 +78,7 @@ func (f *fixture) sync(name string) time.Duration {
 	requeue, err := f.ctrl.sync(context.Background(), ns+"/"+name)
 	require.NoError(f.t, err)
 	f.waitForCache(name)
-	f.waitForCache(CanaryName(name))
+	f.waitForCache(preflight.CanaryName(name))
 	return requeue
 }
 
@@ -85,7 +86,7 @@ func (f *fixture) waitForCache(name string) {
 	f.t.Helper()
 	err := wait.PollUntilContextTimeout(context.Background(), 2*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
 		live, err := f.client.NetworkingV1().Ingresses(ns).Get(ctx, name, metav1.GetOptions{})
-		cached, cerr := f.ctrl.listers.ingresses.Ingresses(ns).Get(name)
+		cached, cerr := f.ctrl.listers.Ingresses.Ingresses(ns).Get(name)
 		if apierrors.IsNotFound(err) {
 			return apierrors.IsNotFound(cerr), nil
 		}
@@ -132,7 +133,7 @@ func (f *fixture) status(name string) weights.Status {
 }
 
 func (f *fixture) canaryExists(name string) bool {
-	_, err := f.client.NetworkingV1().Ingresses(ns).Get(context.Background(), CanaryName(name), metav1.GetOptions{})
+	_, err := f.client.NetworkingV1().Ingresses(ns).Get(context.Background(), preflight.CanaryName(name), metav1.GetOptions{})
 	return err == nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/backends"
+	"github.com/ingress-canary/ingress-canary/preflight"
 )
 
 var ingressKind = networkingv1.SchemeGroupVersion.WithKind("Ingress")
@@ -20,7 +21,7 @@ var ingressKind = networkingv1.SchemeGroupVersion.WithKind("Ingress")
 func renderCanary(primary *networkingv1.Ingress, stable, canary string, port networkingv1.ServiceBackendPort, routing annotations.Routing, w annotations.Weight) *networkingv1.Ingress {
 	ing := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            CanaryName(primary.Name),
+			Name:            preflight.CanaryName(primary.Name),
 			Namespace:       primary.Namespace,
 			Labels:          map[string]string{ManagedByLabel: ManagedByValue},
 			Annotations:     annotations.Render(routing, w),
@@ -31,13 +32,13 @@ func renderCanary(primary *networkingv1.Ingress, stable, canary string, port net
 			TLS:              primary.Spec.TLS,
 		},
 	}
-	if class, ok := primary.Annotations[legacyClassAnnotation]; ok {
-		ing.Annotations[legacyClassAnnotation] = class
+	if class, ok := primary.Annotations[preflight.LegacyClassAnnotation]; ok {
+		ing.Annotations[preflight.LegacyClassAnnotation] = class
 	}
 	// Rules keep the primary's order; a rule with no replaced path is left out.
 	ruleAt := map[int]int{}
 	for _, b := range backends.To(primary, stable) {
-		backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b.Backend)}}
+		backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: canary, Port: preflight.CanaryPort(port, b.Backend)}}
 		if b.Path == nil {
 			ing.Spec.DefaultBackend = &backend
 			continue
@@ -103,14 +104,6 @@ func defaultBackendRoots(primary *networkingv1.Ingress, canary networkingv1.Ingr
 		}}})
 	}
 	return out
-}
-
-// canaryPort is canary-port when set, else the stable backend's own port.
-func canaryPort(set networkingv1.ServiceBackendPort, stable networkingv1.IngressBackend) networkingv1.ServiceBackendPort {
-	if set.Name != "" || set.Number != 0 {
-		return set
-	}
-	return stable.Service.Port
 }
 
 // upstreamName is ingress-nginx's name for a backend: "<namespace>-<service>-<port>",

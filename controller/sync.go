@@ -12,10 +12,11 @@ import (
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/backends"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// sync reconciles one primary Ingress: read → lint → analyse (when due, or at a
+// sync reconciles one primary Ingress: read → pre-flight checks → analyse (when due, or at a
 // tick) → decide → write → record. It returns when to look again; an error means
 // "retry with backoff".
 func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
@@ -26,13 +27,13 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err != nil {
 		return 0, nil // a malformed key will never become valid
 	}
-	cached, err := c.listers.ingresses.Ingresses(namespace).Get(name)
+	cached, err := c.listers.Ingresses.Ingresses(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		// The canary Ingress has an ownerReference: the garbage collector removes it.
 		c.metrics.forget(namespace, name)
 		c.openWindows.forget(key)
 		c.ownWrites.forget(namespace, name)
-		c.ownWrites.forget(namespace, CanaryName(name))
+		c.ownWrites.forget(namespace, preflight.CanaryName(name))
 		return 0, nil
 	}
 	if err != nil {
@@ -69,7 +70,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 // analyse asks the analysis for the look the rollout needs now, if any
 // (weights.NextLook), and puts the verdict into in for Decide.
-func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress, in *weights.Input, w world, log *zap.Logger) {
+func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress, in *weights.Input, w preflight.World, log *zap.Logger) {
 	if in.Spec == nil || in.Invalid != nil {
 		return
 	}
@@ -105,12 +106,12 @@ func (c *Controller) timedAnalysis(ctx context.Context, look string, t analysis.
 
 // targetOf names the primary's traffic in ingress-nginx's metrics; the caller
 // sets the window.
-func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w world) analysis.Target {
+func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w preflight.World) analysis.Target {
 	return analysis.Target{
 		Namespace: primary.Namespace, Ingress: primary.Name,
-		CanaryUpstream: upstreamName(primary.Namespace, spec.CanaryService, w.canaryPort),
-		StableService:  w.stable,
-		StablePort:     stablePort(primary, w.stable),
+		CanaryUpstream: upstreamName(primary.Namespace, spec.CanaryService, w.CanaryPort),
+		StableService:  w.Stable,
+		StablePort:     stablePort(primary, w.Stable),
 	}
 }
 
@@ -118,15 +119,15 @@ func targetOf(primary *networkingv1.Ingress, spec *annotations.Spec, w world) an
 // as written (name or number): the data plane names the upstream by it.
 func stablePort(primary *networkingv1.Ingress, stable string) string {
 	for _, b := range backends.To(primary, stable) {
-		return portString(b.Backend.Service.Port)
+		return preflight.PortString(b.Backend.Service.Port)
 	}
 	return ""
 }
 
-// read parses the primary and runs the pre-flight lint; problems land in Invalid.
-func (c *Controller) read(primary *networkingv1.Ingress) (weights.Input, world) {
+// read parses the primary and runs the pre-flight checks; problems land in Invalid.
+func (c *Controller) read(primary *networkingv1.Ingress) (weights.Input, preflight.World) {
 	var in weights.Input
-	var w world
+	var w preflight.World
 	status, err := weights.ParseStatus(primary.Annotations[annotations.KeyStatus])
 	if err != nil {
 		// A damaged status must not stop the rollout from being handled safely:
@@ -146,15 +147,15 @@ func (c *Controller) read(primary *networkingv1.Ingress) (weights.Input, world) 
 	if spec == nil {
 		// Opted out: find our canary Ingress so that it can be removed. One that is
 		// not ours is not our business here.
-		w.canary, _ = ownCanary(c.listers, primary)
+		w.Canary, _ = preflight.OwnCanary(c.listers, primary)
 		return in, w
 	}
-	w, err = lint(c.listers, c.opts.IngressClass, primary, spec, status.PinnedStable(spec.CanaryService))
+	w, err = preflight.Check(c.listers, c.opts.IngressClass, primary, spec, status.PinnedStable(spec.CanaryService))
 	if err != nil {
 		in.Invalid = err
 		return in, w
 	}
-	in.Conflict = conflictOf(spec, w)
-	in.Spec, in.StableService, in.CanaryReady = spec, w.stable, w.canaryReady
+	in.Conflict = preflight.ConflictOf(spec, w)
+	in.Spec, in.StableService, in.CanaryReady = spec, w.Stable, w.CanaryReady
 	return in, w
 }

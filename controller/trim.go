@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/preflight"
 )
 
 // LastAppliedAnnotation is where `kubectl apply` keeps the whole object it last
@@ -31,7 +32,7 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 //
 // Nothing is lost by it: writes are patches of the fields and keys the
 // controller owns, never an update of a cached object, and Services and
-// EndpointSlices are only read, by the lint. Other kinds lose managedFields and
+// EndpointSlices are only read, by the pre-flight checks. Other kinds lose managedFields and
 // the last-applied copy.
 func TrimForCache(obj any) (any, error) {
 	switch o := obj.(type) {
@@ -83,7 +84,7 @@ func trimIngress(ing *networkingv1.Ingress) *networkingv1.Ingress {
 
 // readAnnotation says whether the controller reads an Ingress annotation.
 func readAnnotation(key string) bool {
-	return strings.HasPrefix(key, annotations.Prefix) || strings.HasPrefix(key, annotations.NginxCanary) || key == legacyClassAnnotation
+	return strings.HasPrefix(key, annotations.Prefix) || strings.HasPrefix(key, annotations.NginxCanary) || key == preflight.LegacyClassAnnotation
 }
 
 func trimService(s *corev1.Service) *corev1.Service {
@@ -107,17 +108,11 @@ func trimEndpointSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice 
 	}
 	ready := false
 	for _, e := range s.Endpoints {
-		if isReady(e) {
+		if preflight.EndpointReady(e) {
 			ready = true
 			break
 		}
 	}
 	out.Endpoints = []discoveryv1.Endpoint{{Conditions: discoveryv1.EndpointConditions{Ready: &ready}}}
 	return out
-}
-
-// isReady reads an endpoint's Ready condition; nil means ready, as the
-// EndpointSlice API defines.
-func isReady(e discoveryv1.Endpoint) bool {
-	return e.Conditions.Ready == nil || *e.Conditions.Ready
 }

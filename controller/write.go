@@ -15,6 +15,7 @@ import (
 
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/backends"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -56,26 +57,26 @@ func (c *Controller) writeStatus(ctx context.Context, primary *networkingv1.Ingr
 // applyTraffic converges the canary Ingress and the primary's backends to the
 // decision. Each write happens only when the world differs, so a steady state
 // writes nothing.
-func (c *Controller) applyTraffic(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, w world, t *weights.Traffic) error {
+func (c *Controller) applyTraffic(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, w preflight.World, t *weights.Traffic) error {
 	if t == nil {
 		return nil // bad input: traffic stays exactly as it is
 	}
 	if !t.Canary {
-		return c.deleteCanary(ctx, w.canary)
+		return c.deleteCanary(ctx, w.Canary)
 	}
-	desired := renderCanary(primary, w.stable, in.Spec.CanaryService, w.canaryPort, in.Spec.Routing, t.Weight)
+	desired := renderCanary(primary, w.Stable, in.Spec.CanaryService, w.CanaryPort, in.Spec.Routing, t.Weight)
 	if t.SwitchPrimary {
 		// The switch rewrote the primary's stable paths; the canary keeps routing
 		// what it routed before, so render from the pre-switch backends.
-		if err := c.switchPrimary(ctx, primary, w.stable, in.Spec.CanaryService, w.canaryPort); err != nil {
+		if err := c.switchPrimary(ctx, primary, w.Stable, in.Spec.CanaryService, w.CanaryPort); err != nil {
 			return err
 		}
-		if w.canary != nil {
-			return c.patchCanaryWeight(ctx, w.canary, desired)
+		if w.Canary != nil {
+			return c.patchCanaryWeight(ctx, w.Canary, desired)
 		}
 		return nil
 	}
-	if w.canary == nil {
+	if w.Canary == nil {
 		created, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: FieldManager})
 		if err != nil {
 			return fmt.Errorf("create canary Ingress %s/%s: %w", desired.Namespace, desired.Name, err)
@@ -83,7 +84,7 @@ func (c *Controller) applyTraffic(ctx context.Context, primary *networkingv1.Ing
 		c.ownWrites.wrote(created)
 		return nil
 	}
-	return c.patchCanary(ctx, w.canary, desired)
+	return c.patchCanary(ctx, w.Canary, desired)
 }
 
 // patchCanary brings an existing canary Ingress to the desired spec and nginx keys.
@@ -205,7 +206,7 @@ func switchOps(primary *networkingv1.Ingress, stable, canary string, port networ
 	for _, b := range backends.To(primary, stable) {
 		ops = append(ops,
 			jsonPatchOp{Op: "test", Path: b.Pointer + "/service/name", Value: stable},
-			jsonPatchOp{Op: "replace", Path: b.Pointer + "/service", Value: networkingv1.IngressServiceBackend{Name: canary, Port: canaryPort(port, b.Backend)}})
+			jsonPatchOp{Op: "replace", Path: b.Pointer + "/service", Value: networkingv1.IngressServiceBackend{Name: canary, Port: preflight.CanaryPort(port, b.Backend)}})
 	}
 	return ops
 }

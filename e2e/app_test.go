@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
 	"github.com/ingress-canary/ingress-canary/e2e/traffic"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -129,7 +129,7 @@ func (a *app) status() weights.Status {
 }
 
 func (a *app) canary() (*networkingv1.Ingress, bool) {
-	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), controller.CanaryName(a.primaryName), metav1.GetOptions{})
+	ing, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), preflight.CanaryName(a.primaryName), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, false
 	}

@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -168,7 +168,7 @@ func TestChaosConcurrentEditsDuringRollout(t *testing.T) {
 	}
 	assert.Equal(t, a.name, ing.Annotations["team.example/owner"], "the annotation set at creation survived")
 	assert.Equal(t, "web-v2", backendOf(ing), "the primary routes to the new Service")
-	_, err := ingresses.Get(ctx, controller.CanaryName(a.primaryName), metav1.GetOptions{})
+	_, err := ingresses.Get(ctx, preflight.CanaryName(a.primaryName), metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "canary Ingress deleted")
 	r := h.check(chaosPlan(a, weights.PhaseSucceeded))
 	requireNoViolations(t, h, a, r)

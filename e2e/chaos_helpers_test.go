@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -154,7 +154,7 @@ func awaitCanaryGone(h *history, a *app) {
 	began := time.Now()
 	a.eventually(10*time.Second, "canary Ingress deleted, and seen deleted", func() bool {
 		_, exists := a.canary()
-		return !exists && !h.exists(a.ns, controller.CanaryName(a.primaryName))
+		return !exists && !h.exists(a.ns, preflight.CanaryName(a.primaryName))
 	})
 	if waited := time.Since(began); waited > 0 {
 		a.t.Logf("%s: canary Ingress seen deleted %.2fs after the terminal phase was seen", a.ns, waited.Seconds())

@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -154,7 +154,7 @@ func TestChaosRandomKillsDuring20Rollouts(t *testing.T) {
 			assert.Contains(t, st.Message, "analysis failed", "%s failed for its errors", a.ns)
 		}
 		assert.Equal(t, backend, backendOf(ing), "%s routes to", a.ns)
-		_, err = suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), controller.CanaryName(a.primaryName), metav1.GetOptions{})
+		_, err = suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Get(context.Background(), preflight.CanaryName(a.primaryName), metav1.GetOptions{})
 		assert.True(t, apierrors.IsNotFound(err), "%s: canary Ingress deleted (%v)", a.ns, err)
 		if st.Phase == weights.PhaseSucceeded {
 			succeeded++

@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -274,7 +274,7 @@ func (h *history) check(p rolloutPlan) rolloutReport {
 		r.Violations = append(r.Violations, fmt.Sprintf("%s/%s rv %s at %s: %s", o.Namespace, o.Name, o.RV,
 			o.At.Format("15:04:05.000"), fmt.Sprintf(format, args...)))
 	}
-	canaryName := controller.CanaryName(p.primary)
+	canaryName := preflight.CanaryName(p.primary)
 	allowed := map[float64]bool{100: true}
 	for _, w := range p.steps {
 		allowed[w] = true
@@ -456,7 +456,7 @@ func (h *history) statusTimeline(ns, primary string) string {
 		case o.Name == primary && o.RawStatus != lastRaw:
 			lastRaw = o.RawStatus
 			fmt.Fprintf(&b, "  %s %-8s rv %-6s status %s\n", o.At.Format("15:04:05.000"), o.Type, o.RV, o.RawStatus)
-		case o.Name == controller.CanaryName(primary):
+		case o.Name == preflight.CanaryName(primary):
 			fmt.Fprintf(&b, "  %s %-8s rv %-6s canary weight %g %%\n", o.At.Format("15:04:05.000"), o.Type, o.RV, o.Weight)
 		}
 	}

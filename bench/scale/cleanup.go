@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 )
 
 // cleanUp makes a run that did not end in time inert, once its controller
@@ -32,7 +32,7 @@ func (b *bench) cleanUp(ctx context.Context, spec RunSpec) error {
 			if _, err := ings.Patch(ctx, p.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: pluginManager}); err != nil {
 				return err
 			}
-			if err := ings.Delete(ctx, controller.CanaryName(p.Name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			if err := ings.Delete(ctx, preflight.CanaryName(p.Name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}
 			return nil

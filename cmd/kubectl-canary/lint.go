@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	flag "github.com/spf13/pflag"
 	"io"
 	"text/tabwriter"
 
+	flag "github.com/spf13/pflag"
+
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 )
 
 var lintCommand = command{
@@ -40,7 +41,7 @@ Examples:
 }
 
 // lintProblem is one rejected annotation or field, as the controller's Warning
-// Event would name it.
+// Event would name it. Key is the annotation key or, for any other field, the field.
 type lintProblem struct {
 	Key      string `json:"key"`
 	Value    string `json:"value"`
@@ -62,7 +63,7 @@ func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass stri
 	if err != nil {
 		return err
 	}
-	report, err := controller.Lint(ctx, client, ingressClass, ing)
+	report, err := preflight.Lint(ctx, client, ingressClass, ing)
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,11 @@ func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass stri
 		Problems: []lintProblem{}, StableService: report.StableService, CanaryReady: report.CanaryReady,
 	}
 	for _, p := range report.Problems {
-		result.Problems = append(result.Problems, lintProblem{Key: p.Key, Value: p.Value, Expected: p.Expected})
+		key, value, expected, ok := preflight.Describe(p)
+		if !ok {
+			key, expected = "", p.Error()
+		}
+		result.Problems = append(result.Problems, lintProblem{Key: key, Value: value, Expected: expected})
 	}
 	if g.output == outputJSON {
 		err = writeJSON(a.stdout, result)

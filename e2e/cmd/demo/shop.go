@@ -14,9 +14,9 @@ import (
 	networkingclient "k8s.io/client-go/kubernetes/typed/networking/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/controller"
 	"github.com/ingress-canary/ingress-canary/e2e/cluster"
 	"github.com/ingress-canary/ingress-canary/e2e/traffic"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -158,7 +158,7 @@ func (s shop) backend(ctx context.Context) (string, error) {
 
 // canaryState says whether the controller's canary Ingress exists.
 func (s shop) canaryState(ctx context.Context) string {
-	name := controller.CanaryName(ingressName)
+	name := preflight.CanaryName(ingressName)
 	_, err := s.ingresses().Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):

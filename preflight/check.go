@@ -1,4 +1,4 @@
-package controller
+package preflight
 
 import (
 	"errors"
@@ -20,46 +20,49 @@ import (
 	"github.com/ingress-canary/ingress-canary/backends"
 )
 
-// world is what the pre-flight lint resolved about one primary Ingress.
-type world struct {
-	stable string
-	// canaryPort is the port the canary Ingress routes to (canary-port, or the stable backend's).
-	canaryPort  networkingv1.ServiceBackendPort
-	canaryReady bool
-	// canary is the existing canary Ingress, controlled by the primary, or nil.
-	canary *networkingv1.Ingress
-	// sharedStable names the other Ingresses of the class that route to the
+// World is what the pre-flight checks resolved about one primary Ingress.
+type World struct {
+	// Stable is the Service being replaced.
+	Stable string
+	// CanaryPort is the port the canary Ingress routes to (canary-port, or the stable backend's).
+	CanaryPort  networkingv1.ServiceBackendPort
+	CanaryReady bool
+	// Canary is the existing canary Ingress, controlled by the primary, or nil.
+	Canary *networkingv1.Ingress
+	// SharedStable names the other Ingresses of the class that route to the
 	// stable Service and port: ingress-nginx (and Traefik) apply a canary per
 	// upstream, so their users would be served the canary too.
-	sharedStable []string
-	// rivals are the other rollouts' canary Ingresses (older than ours) that
+	SharedStable []string
+	// Rivals are the other rollouts' canary Ingresses (older than ours) that
 	// route to our canary Service: the data plane keeps one weight for it.
-	rivals []*networkingv1.Ingress
+	Rivals []*networkingv1.Ingress
 }
 
-// listers are the cached reads the lint needs.
-type listers struct {
-	ingresses      networkinglisters.IngressLister
-	services       corelisters.ServiceLister
-	endpointSlices discoverylisters.EndpointSliceLister
+// Listers are the cached reads the checks need: the controller's informers, or
+// a one-time snapshot (Lint).
+type Listers struct {
+	Ingresses      networkinglisters.IngressLister
+	Services       corelisters.ServiceLister
+	EndpointSlices discoverylisters.EndpointSliceLister
 }
 
-// lint runs the pre-flight checks. Each failure is an *annotations.Error naming
-// the key (or field) and the value, so it can become the Event verbatim.
-// pinned is the stable Service of the rollout in progress ("" when none): a
-// running rollout keeps its target whatever the annotations now say.
-func lint(l listers, ingressClass string, primary *networkingv1.Ingress, spec *annotations.Spec, pinned string) (world, error) {
-	var w world
+// Check runs the pre-flight checks. Each failure names what it is about, so it
+// can become the Event verbatim: an *annotations.Error for an ingress-canary.dev
+// key, a *Problem for any other field. pinned is the stable Service of the
+// rollout in progress ("" when none): a running rollout keeps its target
+// whatever the annotations now say.
+func Check(l Listers, ingressClass string, primary *networkingv1.Ingress, spec *annotations.Spec, pinned string) (World, error) {
+	var w World
 	if class := classOf(primary); class != ingressClass {
-		return w, &annotations.Error{Key: "spec.ingressClassName", Value: class,
+		return w, &Problem{Field: "spec.ingressClassName", Value: class,
 			Expected: fmt.Sprintf("ingress class %q: ingress-canary drives ingress-nginx only", ingressClass)}
 	}
 	stable, err := resolveStable(primary, spec, pinned)
 	if err != nil {
 		return w, err
 	}
-	w.stable = stable
-	svc, err := l.services.Services(primary.Namespace).Get(spec.CanaryService)
+	w.Stable = stable
+	svc, err := l.Services.Services(primary.Namespace).Get(spec.CanaryService)
 	if apierrors.IsNotFound(err) {
 		return w, &annotations.Error{Key: annotations.KeyCanaryService, Value: spec.CanaryService,
 			Expected: "an existing Service in namespace " + primary.Namespace}
@@ -68,22 +71,22 @@ func lint(l listers, ingressClass string, primary *networkingv1.Ingress, spec *a
 		return w, err
 	}
 	if stable != spec.CanaryService {
-		if w.canaryPort, err = resolveCanaryPort(primary, spec, stable, svc); err != nil {
+		if w.CanaryPort, err = resolveCanaryPort(primary, spec, stable, svc); err != nil {
 			return w, err
 		}
 	}
-	if w.canary, err = ownCanary(l, primary); err != nil {
+	if w.Canary, err = OwnCanary(l, primary); err != nil {
 		return w, err
 	}
-	if w.rivals, err = conflicts(l, primary, spec.CanaryService, w.canary); err != nil {
+	if w.Rivals, err = conflicts(l, primary, spec.CanaryService, w.Canary); err != nil {
 		return w, err
 	}
 	if stable != spec.CanaryService {
-		if w.sharedStable, err = sharedStable(l, ingressClass, primary, stable); err != nil {
+		if w.SharedStable, err = sharedStable(l, ingressClass, primary, stable); err != nil {
 			return w, err
 		}
 	}
-	w.canaryReady, err = hasReadyEndpoints(l, primary.Namespace, spec.CanaryService)
+	w.CanaryReady, err = hasReadyEndpoints(l, primary.Namespace, spec.CanaryService)
 	return w, err
 }
 
@@ -91,7 +94,7 @@ func classOf(ing *networkingv1.Ingress) string {
 	if ing.Spec.IngressClassName != nil {
 		return *ing.Spec.IngressClassName
 	}
-	return ing.Annotations[legacyClassAnnotation]
+	return ing.Annotations[LegacyClassAnnotation]
 }
 
 // resolveStable finds the Service being replaced: stable-service, else the one
@@ -137,7 +140,7 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned
 	case len(others) == 0 && used[spec.CanaryService]:
 		return spec.CanaryService, nil
 	case len(others) == 0:
-		return "", &annotations.Error{Key: "spec.rules", Value: "", Expected: "at least one path routed to a Service"}
+		return "", &Problem{Field: "spec.rules", Value: "", Expected: "at least one path routed to a Service"}
 	}
 	return "", &annotations.Error{Key: annotations.KeyStableService, Value: "",
 		Expected: "the Service to replace, because the Ingress routes to several: " + strings.Join(others, ", ")}
@@ -149,7 +152,7 @@ func resolveCanaryPort(primary *networkingv1.Ingress, spec *annotations.Spec, st
 	want := networkingv1.ServiceBackendPort{Name: spec.CanaryPort.Name, Number: spec.CanaryPort.Number}
 	explicit := want.Name != "" || want.Number != 0
 	for _, b := range backends.To(primary, stable) {
-		p := canaryPort(want, b.Backend)
+		p := CanaryPort(want, b.Backend)
 		if serviceHasPort(svc, p) {
 			if !explicit {
 				want = p
@@ -157,11 +160,11 @@ func resolveCanaryPort(primary *networkingv1.Ingress, spec *annotations.Spec, st
 			continue
 		}
 		if explicit {
-			return want, &annotations.Error{Key: annotations.KeyCanaryPort, Value: portString(p),
+			return want, &annotations.Error{Key: annotations.KeyCanaryPort, Value: PortString(p),
 				Expected: "a port of Service " + svc.Name + ": " + servicePorts(svc)}
 		}
 		return want, &annotations.Error{Key: annotations.KeyCanaryPort, Value: "",
-			Expected: fmt.Sprintf("set, because Service %s has no port %s like the stable backend (it has %s)", svc.Name, portString(p), servicePorts(svc))}
+			Expected: fmt.Sprintf("set, because Service %s has no port %s like the stable backend (it has %s)", svc.Name, PortString(p), servicePorts(svc))}
 	}
 	return want, nil
 }
@@ -175,7 +178,8 @@ func serviceHasPort(svc *corev1.Service, p networkingv1.ServiceBackendPort) bool
 	return false
 }
 
-func portString(p networkingv1.ServiceBackendPort) string {
+// PortString is a Service port as an Ingress backend names it: its name, or its number.
+func PortString(p networkingv1.ServiceBackendPort) string {
 	if p.Name != "" {
 		return p.Name
 	}
@@ -197,10 +201,10 @@ func servicePorts(svc *corev1.Service) string {
 	return strings.Join(out, ", ")
 }
 
-// ownCanary returns the existing canary Ingress if the primary controls it. One
+// OwnCanary returns the existing canary Ingress if the primary controls it. One
 // with the same name that it does not control is a conflict: never overwrite it.
-func ownCanary(l listers, primary *networkingv1.Ingress) (*networkingv1.Ingress, error) {
-	ing, err := l.ingresses.Ingresses(primary.Namespace).Get(CanaryName(primary.Name))
+func OwnCanary(l Listers, primary *networkingv1.Ingress) (*networkingv1.Ingress, error) {
+	ing, err := l.Ingresses.Ingresses(primary.Namespace).Get(CanaryName(primary.Name))
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -208,7 +212,7 @@ func ownCanary(l listers, primary *networkingv1.Ingress) (*networkingv1.Ingress,
 		return nil, err
 	}
 	if !metav1.IsControlledBy(ing, primary) {
-		return nil, &annotations.Error{Key: "metadata.name", Value: ing.Name,
+		return nil, &Problem{Field: "metadata.name", Value: ing.Name,
 			Expected: "no Ingress of that name, or one created by ingress-canary for " + primary.Name + "; it exists and is not ours, so it is left alone"}
 	}
 	return ing, nil
@@ -224,8 +228,8 @@ func ownCanary(l listers, primary *networkingv1.Ingress) (*networkingv1.Ingress,
 // world instead (nginx keeps one weight per upstream, so one of the two would
 // report a split it does not get): the rivals are returned, older canary
 // Ingresses than ours, whose rollouts keep the Service.
-func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, ours *networkingv1.Ingress) ([]*networkingv1.Ingress, error) {
-	all, err := l.ingresses.Ingresses(primary.Namespace).List(labels.Everything())
+func conflicts(l Listers, primary *networkingv1.Ingress, canaryService string, ours *networkingv1.Ingress) ([]*networkingv1.Ingress, error) {
+	all, err := l.Ingresses.Ingresses(primary.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +251,7 @@ func conflicts(l listers, primary *networkingv1.Ingress, canaryService string, o
 		}
 		for hp := range hostPaths(other) {
 			if paths[hp] {
-				errs = append(errs, &annotations.Error{Key: "Ingress " + other.Name, Value: hp,
+				errs = append(errs, &Problem{Field: "Ingress " + other.Name, Value: hp,
 					Expected: "no other canary Ingress on " + hp + ": ingress-nginx would use only one of them"})
 				break
 			}
@@ -286,12 +290,12 @@ func ownerName(ing *networkingv1.Ingress) string {
 // to the upstream (Service and port), not to the Ingress, and Traefik's
 // ingress-nginx provider does the same: their users would get the canary, and
 // no analysis would ever look at their requests.
-func sharedStable(l listers, ingressClass string, primary *networkingv1.Ingress, stable string) ([]string, error) {
-	all, err := l.ingresses.Ingresses(primary.Namespace).List(labels.Everything())
+func sharedStable(l Listers, ingressClass string, primary *networkingv1.Ingress, stable string) ([]string, error) {
+	all, err := l.Ingresses.Ingresses(primary.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil, err
 	}
-	svc, err := l.services.Services(primary.Namespace).Get(stable)
+	svc, err := l.Services.Services(primary.Namespace).Get(stable)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, err
 	}
@@ -336,19 +340,19 @@ func sharesPort(svc *corev1.Service, ours, theirs []backends.Ref) bool {
 	return false
 }
 
-// conflictOf turns what the lint found in the world around a valid spec into
+// ConflictOf turns what Check found in the world around a valid spec into
 // the problem the user reads: nil when no other Ingress shares the stable
 // upstream and no other rollout has the canary Service. Such a conflict makes
 // a higher weight unsafe, but says nothing wrong about this Ingress: the state
 // machine refuses to start, and holds a running rollout, until it is gone.
-func conflictOf(spec *annotations.Spec, w world) error {
+func ConflictOf(spec *annotations.Spec, w World) error {
 	var errs []error
-	if len(w.sharedStable) > 0 {
-		errs = append(errs, &annotations.Error{Key: annotations.KeyStableService, Value: w.stable,
+	if len(w.SharedStable) > 0 {
+		errs = append(errs, &annotations.Error{Key: annotations.KeyStableService, Value: w.Stable,
 			Expected: fmt.Sprintf("a Service only this Ingress routes to, but Ingress %s also routes to %s on the same port: ingress-nginx applies a canary to every Ingress that routes to the same Service and port, so its users would be served %s too, unanalysed; route this Ingress to a Service of its own for the stable version (same selector, another name)",
-				strings.Join(w.sharedStable, ", "), w.stable, spec.CanaryService)})
+				strings.Join(w.SharedStable, ", "), w.Stable, spec.CanaryService)})
 	}
-	for _, rival := range w.rivals {
+	for _, rival := range w.Rivals {
 		errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: spec.CanaryService,
 			Expected: fmt.Sprintf("a Service that is not already the canary of another rollout, but canary Ingress %s (of %s) routes to it; ingress-nginx keeps one canary weight per Service, so the two rollouts would fight over it",
 				rival.Name, ownerName(rival))})
@@ -368,17 +372,31 @@ func hostPaths(ing *networkingv1.Ingress) map[string]bool {
 
 // hasReadyEndpoints reports whether any EndpointSlice of the Service has a ready
 // endpoint.
-func hasReadyEndpoints(l listers, namespace, service string) (bool, error) {
-	slices, err := l.endpointSlices.EndpointSlices(namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: service}))
+func hasReadyEndpoints(l Listers, namespace, service string) (bool, error) {
+	slices, err := l.EndpointSlices.EndpointSlices(namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: service}))
 	if err != nil {
 		return false, err
 	}
 	for _, s := range slices {
 		for _, e := range s.Endpoints {
-			if isReady(e) {
+			if EndpointReady(e) {
 				return true, nil
 			}
 		}
 	}
 	return false, nil
+}
+
+// EndpointReady reads an endpoint's Ready condition; nil means ready, as the
+// EndpointSlice API defines.
+func EndpointReady(e discoveryv1.Endpoint) bool {
+	return e.Conditions.Ready == nil || *e.Conditions.Ready
+}
+
+// CanaryPort is canary-port when set, else the stable backend's own port.
+func CanaryPort(set networkingv1.ServiceBackendPort, stable networkingv1.IngressBackend) networkingv1.ServiceBackendPort {
+	if set.Name != "" || set.Number != 0 {
+		return set
+	}
+	return stable.Service.Port
 }
