@@ -32,15 +32,43 @@ func (d *DispersionEstimate) Add(events, requests float64) {
 	d.SquaresPerRequest += events * events / requests
 }
 
-// Dispersion returns the estimate, at least 1 (independent events): with
-// fewer than two intervals or no event there is nothing to estimate from,
-// and underdispersion is noise, not a licence to read counts as more than
-// they are.
+// Dispersion returns the point estimate, at least 1 (independent events):
+// with fewer than two intervals or no event there is nothing to estimate
+// from, and underdispersion is noise, not a licence to read counts as more
+// than they are.
 func (d DispersionEstimate) Dispersion() float64 {
-	if d.Intervals < 2 || !(d.Events > 0) {
+	pearson, df, ok := d.pearson()
+	if !ok {
 		return 1
 	}
+	return math.Max(1, pearson/df)
+}
+
+// UpperBound returns a one-sided upper confidence bound at level 1-alpha of
+// the dispersion, at least 1, and +Inf before there is anything to estimate
+// from. Pearson's statistic is about dispersion × χ² with k-1 degrees of
+// freedom; the χ² quantile is Wilson and Hilferty's cube-root approximation,
+// within a few percent from two degrees of freedom on. The bound, not the
+// point estimate, is what the evidence should be divided by: early in a
+// rollout a few intervals without an incident would otherwise read a
+// bursty service as a quiet one, and every burst after that as strong
+// evidence.
+func (d DispersionEstimate) UpperBound(alpha float64) float64 {
+	pearson, df, ok := d.pearson()
+	if !ok {
+		return math.Inf(1)
+	}
+	z := math.Sqrt2 * math.Erfinv(1-2*alpha)
+	h := 2 / (9 * df)
+	lower := df * math.Pow(math.Max(1-h-z*math.Sqrt(h), 0), 3)
+	return math.Max(1, pearson/lower)
+}
+
+// pearson returns Pearson's statistic and its degrees of freedom.
+func (d DispersionEstimate) pearson() (stat, df float64, ok bool) {
+	if d.Intervals < 2 || !(d.Events > 0) {
+		return 0, 0, false
+	}
 	rate := d.Events / d.Requests
-	pearson := d.SquaresPerRequest/rate - d.Events
-	return math.Max(1, pearson/(d.Intervals-1))
+	return d.SquaresPerRequest/rate - d.Events, d.Intervals - 1, true
 }

@@ -40,8 +40,31 @@ func TestDispersionEstimate(t *testing.T) {
 		}
 		assert.InDelta(t, 4, d.Dispersion(), 0.4)
 	})
+	t.Run("the upper bound covers and shrinks", func(t *testing.T) {
+		// 20 looks at a service whose incidents are 4 errors each: the 90 %
+		// bound is above 4 in at least nine tenths of the trials.
+		below := 0
+		for range 400 {
+			var d DispersionEstimate
+			for i := range 20 {
+				n := requests(i)
+				d.Add(4*poissonDraw(rng, n*0.02/4), n)
+			}
+			if d.UpperBound(0.1) < 4 {
+				below++
+			}
+		}
+		assert.LessOrEqual(t, below, 40+3*6) // 3 standard errors over 10 %
+		var d DispersionEstimate
+		for i := range intervals {
+			n := requests(i)
+			d.Add(4*poissonDraw(rng, n*0.005/4), n)
+		}
+		assert.InDelta(t, 4, d.UpperBound(0.1), 0.6, "with many intervals the bound nears the estimate")
+	})
 	t.Run("nothing to estimate from", func(t *testing.T) {
 		var d DispersionEstimate
+		assert.True(t, math.IsInf(d.UpperBound(0.1), 1))
 		assert.Equal(t, 1.0, d.Dispersion())
 		d.Add(3, 100)
 		assert.Equal(t, 1.0, d.Dispersion(), "one interval")

@@ -26,6 +26,7 @@ const (
 	compareMinStep = time.Minute
 	compareMaxStep = 2 * time.Hour
 	compareLook    = 15 * time.Second
+	compareHistory = time.Hour
 )
 
 // Contender is one way of deciding a whole rollout.
@@ -49,10 +50,9 @@ func Contenders() ([]Contender, error) {
 	seq := Sequential{
 		Policy:  analysis.SequentialPolicy{MaxErrorRate: 0.01},
 		Weights: compareWeights, MinStep: compareMinStep, MaxStep: compareMaxStep, Look: compareLook,
-		EstimateDispersion: true, AtBound: analysis.FailAtBound,
+		EstimateDispersion: true, History: compareHistory, AtBound: analysis.FailAtBound,
 	}
-	limit := FixedSampleLimit{Alpha: analysis.DefaultSequentialAlpha, Beta: analysis.DefaultSequentialBeta,
-		Weights: compareWeights, MinStep: compareMinStep}
+	limit := NewFixedSampleLimit(Baseline, analysis.DefaultSequentialAlpha, analysis.DefaultSequentialBeta, compareWeights, compareMinStep)
 	return append(out,
 		Contender{Name: sequentialName, Simulate: seq.Simulate},
 		Contender{Name: limitName, Simulate: limit.Simulate},
@@ -148,9 +148,9 @@ func WriteCompare(w io.Writer, names []string, cells []Cell, runs int, seed uint
 		seed, runs, strings.TrimPrefix(runtime.Version(), "go"), runtime.NumCPU())
 	fmt.Fprintf(w, "%d rollouts per cell. Stable 5xx ratio %.1f %%; healthy canary the same, bad ones 2× and 5×. Steps %s, interval 1m, max-error-rate 1%%. "+
 		"*Bursty*: errors in incidents of a geometric number of errors, mean %g (variance %g× the mean). *Ramp*: total traffic falls linearly to %g× over %s, then stays. "+
-		"Sequential: defaults of `analysis.SequentialPolicy` (α %g, β %g, margin %g× at the last step), evidence read every %s, dispersion estimated from stable's counts, max-step-duration %s, fail at the bound.\n\n",
+		"Sequential: defaults of `analysis.SequentialPolicy` (α %g, β %g, margin %g× at the last step), evidence read every %s, errors divided by the 90 %% upper bound of their dispersion, estimated from stable's counts per look over the %s before the rollout and during it, max-step-duration %s, fail at the bound.\n\n",
 		runs, Baseline*100, weightsString(compareWeights), BurstMean, BurstDispersion, rampFloor, rampLength,
-		analysis.DefaultSequentialAlpha, analysis.DefaultSequentialBeta, 1+analysis.DefaultMargin, compareLook, compareMaxStep)
+		analysis.DefaultSequentialAlpha, analysis.DefaultSequentialBeta, 1+analysis.DefaultMargin, compareLook, compareHistory, compareMaxStep)
 	fmt.Fprintln(w, "| rps | errors | traffic | rule | healthy rolled back | 2× promoted | 5× promoted | healthy: median min to decision | 2×: median min | 5×: median min |")
 	fmt.Fprintln(w, "|---:|---|---|---|---:|---:|---:|---:|---:|---:|")
 	byKey := map[string]Cell{}

@@ -16,18 +16,32 @@ import (
 // the traffic can need fewer requests; a sequential one can on average, but
 // not by much at these error levels.
 type FixedSampleLimit struct {
-	Alpha, Beta float64
-	Weights     []float64
-	MinStep     time.Duration
+	Weights []float64
+	MinStep time.Duration
+	// samples holds, for Poisson and bursty errors, the canary requests the
+	// test needs and its critical count, computed once: the search is far
+	// slower than a rollout.
+	samples map[bool][2]float64
 }
 
-// Simulate runs one rollout of sc, drawing traffic from rng.
+// NewFixedSampleLimit returns the limit for stable's error rate baseline.
+func NewFixedSampleLimit(baseline, alpha, beta float64, weights []float64, minStep time.Duration) FixedSampleLimit {
+	l := FixedSampleLimit{Weights: weights, MinStep: minStep, samples: map[bool][2]float64{}}
+	for bursty, phi := range map[bool]float64{false: 1, true: BurstDispersion} {
+		n, c := fixedSample(baseline, 2*baseline, phi, alpha, beta)
+		l.samples[bursty] = [2]float64{n, c}
+	}
+	return l
+}
+
+// Simulate runs one rollout of sc, drawing traffic from rng. sc.StableRate
+// must be the baseline the limit was made for.
 func (l FixedSampleLimit) Simulate(sc Scenario, rng *rand.Rand) Outcome {
 	phi := 1.0
 	if sc.Bursty {
 		phi = BurstDispersion
 	}
-	need, critical := fixedSample(sc.StableRate, 2*sc.StableRate, phi, l.Alpha, l.Beta)
+	need, critical := l.samples[sc.Bursty][0], l.samples[sc.Bursty][1]
 	var out Outcome
 	var now time.Duration
 	for step := 0; out.CanaryRequests < need; {

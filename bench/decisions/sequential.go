@@ -27,16 +27,24 @@ type Sequential struct {
 	// Look is how often the evidence is read: a scrape interval.
 	Look time.Duration
 	// EstimateDispersion feeds stable's counts per Look to an
-	// analysis.DispersionEstimate and uses it in the mixture; otherwise
-	// errors are taken as independent.
+	// analysis.DispersionEstimate and divides the evidence by its upper
+	// bound; otherwise errors are taken as independent.
 	EstimateDispersion bool
+	// History is how much of stable's traffic before the rollout the
+	// dispersion estimate starts from, as the controller can ask Prometheus
+	// for it at the start.
+	History time.Duration
 }
+
+// dispersionAlpha sets the upper confidence bound of the dispersion the
+// evidence is divided by.
+const dispersionAlpha = 0.1
 
 // Simulate runs one rollout of sc, drawing traffic from rng.
 func (q Sequential) Simulate(sc Scenario, rng *rand.Rand) Outcome {
 	var out Outcome
 	var ev analysis.RolloutEvidence
-	var dispersion analysis.DispersionEstimate
+	dispersion := q.history(sc, rng)
 	policy := q.Policy
 	var now, stepStart time.Duration
 	last := q.Weights[len(q.Weights)-1]
@@ -49,7 +57,7 @@ func (q Sequential) Simulate(sc Scenario, rng *rand.Rand) Outcome {
 		out.served(sc, c)
 		if q.EstimateDispersion {
 			dispersion.Add(s.Errors, s.Requests)
-			policy.Mixture.Dispersion = dispersion.Dispersion()
+			policy.Mixture.Dispersion = dispersion.UpperBound(dispersionAlpha)
 		}
 		v := policy.JudgeStep(ev, analysis.Step{
 			Weight: w, LastWeight: last, Age: now - stepStart,
@@ -73,6 +81,20 @@ func (q Sequential) Simulate(sc Scenario, rng *rand.Rand) Outcome {
 			return out
 		}
 	}
+}
+
+// history returns the dispersion estimate of stable's traffic over History
+// before the rollout, all of it on stable.
+func (q Sequential) history(sc Scenario, rng *rand.Rand) analysis.DispersionEstimate {
+	var d analysis.DispersionEstimate
+	if !q.EstimateDispersion {
+		return d
+	}
+	for at := -q.History; at < 0; at += q.Look {
+		s := drawSlice(rng, sc, 0, at, q.Look).Stable
+		d.Add(s.Errors, s.Requests)
+	}
+	return d
 }
 
 // served counts what the canary served in out, as the weights.Decide

@@ -30,7 +30,7 @@ func (s Scenario) rateAt(elapsed time.Duration) float64 {
 	if !s.Ramp {
 		return s.RPS
 	}
-	f := min(float64(elapsed)/float64(rampLength), 1)
+	f := min(max(float64(elapsed)/float64(rampLength), 0), 1)
 	return s.RPS * (1 - (1-rampFloor)*f)
 }
 
