@@ -82,9 +82,9 @@ func CompareScenarios() []Scenario {
 
 // Cell is the result of many rollouts of one scenario by one contender.
 type Cell struct {
-	Contender string
-	Scenario  Scenario
-	Runs      int
+	Contender                        string
+	Scenario                         Scenario
+	Runs                             int
 	Promoted, RolledBack, Unfinished int
 	// Inconclusive counts runs rolled back at a step's bound: with
 	// PromoteAtBound they would have been promoted instead, at the same time.
