@@ -93,8 +93,13 @@ func main() {
 	write := flag.Bool("write", false, "also update the results section of -doc")
 	doc := flag.String("doc", "docs/decision-quality.md", "document to update with -write")
 	compare := flag.Bool("compare", false, "compare today's judge, Flagger's rule, the sequential judge and the fixed-sample limit instead")
+	typeOne := flag.Bool("typeone", false, "measure the e-processes' error rates at their nulls' boundaries instead (-runs per case)")
 	flag.Parse()
 
+	if *typeOne {
+		WriteTypeOne(os.Stdout, *runs, *seed)
+		return
+	}
 	if *compare {
 		if err := runCompare(*runs, *seed, *write, *doc); err != nil {
 			fmt.Fprintln(os.Stderr, err)
