@@ -64,8 +64,25 @@ type Evidence struct {
 	Open   Counts   `json:"open"`
 }
 
-// Add adds the counts of a slice of time to the open segment.
-func (e *Evidence) Add(c Counts) { e.Open = e.Open.Plus(c) }
+// Add adds the counts of a slice of time to the open segment. Counts that
+// are not counts (negative, NaN, infinite, or more events than requests on a
+// side) are dropped whole: one of them would poison the evidence for the
+// rest of the rollout, and a slice missed costs only its share of the time.
+func (e *Evidence) Add(c Counts) {
+	if !c.valid() {
+		return
+	}
+	e.Open = e.Open.Plus(c)
+}
+
+func (c Counts) valid() bool {
+	for _, v := range []float64{c.CanaryRequests, c.CanaryEvents, c.StableRequests, c.StableEvents} {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return false
+		}
+	}
+	return c.CanaryEvents <= c.CanaryRequests && c.StableEvents <= c.StableRequests
+}
 
 // CloseSegment ends the open segment, when the weight changes. Segments keep
 // the share fixed within each, which the closed form needs.

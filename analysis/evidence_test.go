@@ -222,3 +222,20 @@ func TestSegmentsWithoutBothSidesSayNothing(t *testing.T) {
 	assert.Len(t, e.Closed, 1)
 	assert.True(t, math.IsNaN(e.LogWorseThan(0, Mixture{})), "a ratio must be positive")
 }
+
+func TestAddDropsWhatAreNotCounts(t *testing.T) {
+	good := Counts{CanaryRequests: 100, CanaryEvents: 1, StableRequests: 900, StableEvents: 4}
+	for name, bad := range map[string]Counts{
+		"negative":                  {CanaryRequests: -5, StableRequests: 900},
+		"NaN":                       {CanaryRequests: 100, CanaryEvents: math.NaN(), StableRequests: 900},
+		"infinite":                  {CanaryRequests: math.Inf(1), StableRequests: 900},
+		"more events than requests": {CanaryRequests: 1, CanaryEvents: 2, StableRequests: 900},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var e Evidence
+			e.Add(good)
+			e.Add(bad)
+			assert.Equal(t, good, e.Open)
+		})
+	}
+}
