@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -238,4 +239,20 @@ func TestAddDropsWhatAreNotCounts(t *testing.T) {
 			assert.Equal(t, good, e.Open)
 		})
 	}
+}
+
+// TestEvidenceRoundTripsThroughJSON is what keeping it in the status needs:
+// the evidence read back from JSON is the same evidence.
+func TestEvidenceRoundTripsThroughJSON(t *testing.T) {
+	var e Evidence
+	e.Add(Counts{CanaryRequests: 300, CanaryEvents: 2, StableRequests: 5700, StableEvents: 30})
+	e.CloseSegment()
+	e.Add(Counts{CanaryRequests: 1200, CanaryEvents: 9, StableRequests: 10800, StableEvents: 50})
+	data, err := json.Marshal(e)
+	require.NoError(t, err)
+	var back Evidence
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, e, back)
+	assert.Equal(t, e.LogWorseThan(1, Mixture{}), back.LogWorseThan(1, Mixture{}))
+	assert.Less(t, len(data), 300, "a few numbers per step: %s", data)
 }

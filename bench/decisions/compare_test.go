@@ -92,3 +92,14 @@ func TestSequentialFailsAtTheBoundWithoutTraffic(t *testing.T) {
 	assert.True(t, o.Inconclusive)
 	assert.Equal(t, 10*time.Minute, o.Elapsed)
 }
+
+func TestTypeOneCrosses(t *testing.T) {
+	q := Sequential{Look: compareLook}
+	rng := rand.New(rand.NewPCG(1, 1))
+	regression := typeOneCases()[0]
+	bad := Scenario{RPS: 200, StableRate: Baseline, CanaryRate: 5 * Baseline}
+	assert.True(t, typeOneCrosses(regression, bad, q, rng), "a 5× canary crosses the regression line")
+	rate := typeOneRate(regression, Scenario{RPS: 20, StableRate: Baseline, CanaryRate: Baseline}, 20, 1)
+	assert.GreaterOrEqual(t, rate, 0.0)
+	assert.LessOrEqual(t, rate, 0.1)
+}
