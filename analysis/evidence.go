@@ -121,11 +121,11 @@ type Mixture struct {
 	Dispersion float64
 }
 
-// DefaultConcentration was chosen with ForecastRollout at 5 and 200 rps
-// over 3 to 80: 10 to 20 decide healthy, 2× and 5× canaries fastest (within
-// 5 % of each other), 3 and 80 up to 40 % slower. 2× regressions are the
-// smallest the targets ask to catch; a prior as wide as θ(2, w) is far from
-// θ(1, w) at a default rollout's shares fits them.
+// DefaultConcentration was chosen with ForecastRollout at 5 and 200 rps,
+// trying 3 to 80: 10 and 20 decide healthy, 2× and 5× canaries fastest
+// (within 5 % of each other), 3 and 80 up to 40 % slower. At 10 the prior's
+// spread is about the distance from θ(1, w) to θ(2, w) at a default
+// rollout's shares, and 2× is the smallest regression the targets ask for.
 const DefaultConcentration = 10
 
 func (m Mixture) concentration() float64 {
