@@ -51,6 +51,10 @@ type Scenario struct {
 	RPS float64
 	// StableRate and CanaryRate are the true 5xx ratios.
 	StableRate, CanaryRate float64
+	// Bursty makes errors come in incidents of several (traffic.go).
+	Bursty bool
+	// Ramp makes the total rate fall during the rollout, as in the evening (traffic.go).
+	Ramp bool
 }
 
 // Bad reports whether the canary is a regression that should be rolled back.
@@ -61,6 +65,8 @@ type Outcome struct {
 	Promoted, RolledBack bool
 	// NoDataRollback marks a rollback by no-data-limit rather than a failed analysis.
 	NoDataRollback bool
+	// Inconclusive marks a verdict forced by a step's bound, not the evidence.
+	Inconclusive bool
 	// Elapsed is the time from the start to the promotion or rollback.
 	Elapsed time.Duration
 	// CanaryRequests and CanaryErrors are what the canary served before the end.
@@ -97,12 +103,10 @@ func Simulate(rule Rule, spec *annotations.Spec, sc Scenario, rng *rand.Rand) Ou
 			window, windowStart = analysis.Measurement{}, *status.StepStarted
 		}
 		until := minTime(now.Add(Slice), *status.NextCheck)
-		slice := drawSlice(rng, sc, shareOf(status), until.Sub(now))
+		slice := drawSlice(rng, sc, shareOf(status), now.Sub(t0), until.Sub(now))
 		add(&window.Canary, slice.Canary)
 		add(&window.Stable, slice.Stable)
-		out.CanaryRequests += slice.Canary.Requests
-		out.CanaryErrors += slice.Canary.Errors
-		out.ExcessErrors += slice.Canary.Errors - slice.Canary.Requests*sc.StableRate
+		out.served(sc, slice.Canary)
 		now = until
 
 		in := weights.Input{Spec: spec, StableService: "web-v1", Status: status, CanaryReady: true, Now: now}
@@ -159,21 +163,6 @@ func minTime(a, b time.Time) time.Time {
 // shareOf returns the canary's share of traffic at st's weight, 0 to 1.
 func shareOf(st weights.Status) float64 {
 	return st.Weight.Value().Ratio()
-}
-
-func drawSlice(rng *rand.Rand, sc Scenario, share float64, d time.Duration) analysis.Measurement {
-	secs := d.Seconds()
-	side := func(rps, rate float64) analysis.Side {
-		// Poisson arrivals split by an independent coin per request are two
-		// independent Poisson streams: errors and successes.
-		errs := Poisson(rng, rps*secs*rate)
-		ok := Poisson(rng, rps*secs*(1-rate))
-		return analysis.Side{Requests: errs + ok, Errors: errs}
-	}
-	return analysis.Measurement{
-		Canary: side(sc.RPS*share, sc.CanaryRate),
-		Stable: side(sc.RPS*(1-share), sc.StableRate),
-	}
 }
 
 func add(dst *analysis.Side, s analysis.Side) {
@@ -283,7 +272,16 @@ func Run(rule Rule, sc Scenario, runs int, seed uint64) (Summary, error) {
 // streamID derives a stream from the scenario, so that every rule sees the
 // same traffic for a scenario (common random numbers make rules comparable).
 func streamID(sc Scenario) uint64 {
-	return math.Float64bits(sc.RPS)*31 ^ math.Float64bits(sc.CanaryRate)*17 ^ math.Float64bits(sc.StableRate)
+	id := math.Float64bits(sc.RPS)*31 ^ math.Float64bits(sc.CanaryRate)*17 ^ math.Float64bits(sc.StableRate)
+	// Poisson and steady scenarios keep the streams they had before bursts
+	// and ramps existed, so older tables reproduce.
+	if sc.Bursty {
+		id ^= 0x9e3779b97f4a7c15
+	}
+	if sc.Ramp {
+		id ^= 0xbf58476d1ce4e5b9
+	}
+	return id
 }
 
 func median(ds []time.Duration) time.Duration {

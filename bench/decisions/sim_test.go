@@ -117,17 +117,27 @@ func TestUpdateDoc(t *testing.T) {
 	t.Run("keeps the prose around the markers", func(t *testing.T) {
 		path := filepath.Join(dir, "kept.md")
 		require.NoError(t, os.WriteFile(path, []byte("# Title\n\nprose\n\n"+beginMarker+"\nold\n"+endMarker+"\n\nmore prose\n"), 0o644))
-		require.NoError(t, updateDoc(path, "new table\n"))
+		require.NoError(t, updateDoc(path, "new table\n", beginMarker, endMarker))
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Equal(t, "# Title\n\nprose\n\n"+beginMarker+"\n\nnew table\n\n"+endMarker+"\n\nmore prose\n", string(got))
 	})
 	t.Run("writes a new document", func(t *testing.T) {
 		path := filepath.Join(dir, "new.md")
-		require.NoError(t, updateDoc(path, "table\n"))
+		require.NoError(t, updateDoc(path, "table\n", beginMarker, endMarker))
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Contains(t, string(got), beginMarker+"\n\ntable\n\n"+endMarker)
+	})
+	t.Run("appends a second generated part and leaves the first alone", func(t *testing.T) {
+		path := filepath.Join(dir, "two.md")
+		first := beginMarker + "\n\nfirst\n\n" + endMarker + "\n"
+		require.NoError(t, os.WriteFile(path, []byte(first), 0o644))
+		require.NoError(t, updateDoc(path, "second\n", beginCompareMarker, endCompareMarker))
+		require.NoError(t, updateDoc(path, "second again\n", beginCompareMarker, endCompareMarker))
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, first+"\n"+beginCompareMarker+"\n\nsecond again\n\n"+endCompareMarker+"\n", string(got))
 	})
 }
 
