@@ -19,8 +19,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 export GOWORK=off GOFLAGS="-mod=mod -buildvcs=false"
 
 out=$IC_BIN/traefik-$TRAEFIK_VERSION
-if [ -x "$out" ] && "$out" version 2>/dev/null | grep -Eq "^Version:[[:space:]]+$TRAEFIK_VERSION\$"; then
-  exit 0
+# Captured first: grep -q exiting early would SIGPIPE traefik, and pipefail
+# would then take a good binary for a stale one.
+if [ -x "$out" ]; then
+  have=$("$out" version 2>/dev/null || true)
+  if grep -Eq "^Version:[[:space:]]+$TRAEFIK_VERSION\$" <<<"$have"; then
+    exit 0
+  fi
 fi
 
 moddir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'; }
