@@ -1,7 +1,3 @@
-  # In the background, so that set -e holds inside the step (it is ignored
-  # in a command tested by ||).
-  "${@:2}" &
-  wait $! || rc=$?
 #!/usr/bin/env bash
 # Idempotent setup of every real part the e2e harness (e2e/cluster) runs:
 #   packages  Debian packages: nginx + Lua modules, Prometheus, tools
