@@ -23,6 +23,10 @@ type Binaries struct {
 	Nginx                 string // NGINX_BIN
 	Prometheus            string // PROMETHEUS_BIN
 	TestApp               string // TESTAPP_BIN; empty: built from e2e/testapp/cmd/testapp at Start
+	// Only checked by Start when Options ask for Traefik, so that a cache set
+	// up before Traefik existed still serves the suites that do not use it.
+	Traefik        string // TRAEFIK_BIN
+	GatewayAPICRDs string // GATEWAY_API_CRDS: sigs.k8s.io/gateway-api's config/crd/standard in the module cache
 }
 
 // CacheDir is where setup.sh keeps binaries and the nginx payload: outside the
@@ -67,6 +71,16 @@ func LoadBinaries() (Binaries, error) {
 		Nginx:                 get("NGINX_BIN"),
 		Prometheus:            get("PROMETHEUS_BIN"),
 		TestApp:               os.Getenv("TESTAPP_BIN"),
+		Traefik:               get("TRAEFIK_BIN"),
+		GatewayAPICRDs:        get("GATEWAY_API_CRDS"),
+	}
+	// A manifest written by a setup.sh older than the traefik step lacks
+	// these; setup.sh's own paths are the answer then.
+	if b.Traefik == "" {
+		b.Traefik = filepath.Join(CacheDir(), "bin", "traefik-"+TraefikVersion)
+	}
+	if b.GatewayAPICRDs == "" {
+		b.GatewayAPICRDs = filepath.Join(goModCache(), "sigs.k8s.io", "gateway-api@"+GatewayAPIVersion, "config", "crd", "standard")
 	}
 	var missing []string
 	for name, path := range map[string]string{
@@ -85,6 +99,22 @@ func LoadBinaries() (Binaries, error) {
 			strings.Join(missing, ", "), manifest)
 	}
 	return b, nil
+}
+
+// goModCache is where the go command keeps modules: GOMODCACHE, else the
+// first GOPATH entry's pkg/mod, else ~/go/pkg/mod (the go command's rules).
+func goModCache() string {
+	if d := os.Getenv("GOMODCACHE"); d != "" {
+		return d
+	}
+	if p := os.Getenv("GOPATH"); p != "" {
+		return filepath.Join(filepath.SplitList(p)[0], "pkg", "mod")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = "/root"
+	}
+	return filepath.Join(home, "go", "pkg", "mod")
 }
 
 // readEnvFile parses KEY=VALUE lines; # starts a comment.

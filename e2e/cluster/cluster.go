@@ -35,6 +35,16 @@ type Options struct {
 	// ScrapeInterval is Prometheus' scrape interval. Zero: one second, so that
 	// a test sees a counter move within about two seconds.
 	ScrapeInterval time.Duration
+	// Routers are the data planes that serve the Ingresses of class nginx,
+	// each on its own port and each scraped by Prometheus. Nil: ingress-nginx
+	// alone, as before there was a choice. []Router{RouterTraefik} runs no
+	// ingress-nginx process at all (HTTPURL and IngressMetricsURL are then
+	// empty). Ignored with ControlPlaneOnly, except for the scrape job.
+	Routers []Router
+	// GatewayAPI installs the standard Gateway API CRDs and the GatewayClass
+	// GatewayClassName, and turns on Traefik's kubernetesGateway provider.
+	// It needs RouterTraefik in Routers.
+	GatewayAPI bool
 }
 
 // Cluster is a running local cluster; see the package documentation.
@@ -53,6 +63,11 @@ type Cluster struct {
 	IngressMetricsURL string
 	// AdminToken is the bearer token in Kubeconfig.
 	AdminToken string
+	// TraefikURL is Traefik's HTTP entry point, e.g. http://127.0.0.1:18090,
+	// and TraefikMetricsURL its /metrics (scraped as job "traefik"); both are
+	// empty unless Options.Routers has RouterTraefik.
+	TraefikURL        string
+	TraefikMetricsURL string
 
 	dir  string
 	log  io.Writer
@@ -65,6 +80,7 @@ type Cluster struct {
 	kcm        *component
 	prometheus *component
 	ingress    *component
+	traefik    *component
 	testapp    *component
 	extra      []*component // StartProcess
 	sink       net.Listener
@@ -73,6 +89,7 @@ type Cluster struct {
 	scrapeJobs map[string][]string // extra Prometheus jobs
 	// scrapeInterval is Prometheus' scrape interval (Options.ScrapeInterval).
 	scrapeInterval time.Duration
+	routers        routerSet // Options.Routers
 	stopped        bool
 	stopErr        error
 }
@@ -84,6 +101,13 @@ type Cluster struct {
 func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if !InSandbox() {
 		return nil, errors.New("cluster: Start must run inside the sandbox (TestMain: os.Exit(cluster.RunInSandbox(m)))")
+	}
+	routers, err := parseRouters(o.Routers)
+	if err != nil {
+		return nil, err
+	}
+	if o.GatewayAPI && !routers.traefik {
+		return nil, errors.New("cluster: Options.GatewayAPI needs RouterTraefik in Options.Routers")
 	}
 	bins, err := LoadBinaries()
 	if err != nil {
@@ -99,16 +123,23 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	c := &Cluster{
-		dir:               dir,
-		log:               o.Log,
-		bins:              bins,
-		Kubeconfig:        filepath.Join(dir, "kubeconfig"),
-		HTTPURL:           "http://127.0.0.1:" + strconv.Itoa(nginxHTTPPort),
-		PrometheusURL:     "http://127.0.0.1:" + strconv.Itoa(prometheusPort),
-		IngressMetricsURL: "http://127.0.0.1:" + strconv.Itoa(ingressHealthz) + "/metrics",
-		versions:          map[string]string{},
-		scrapeJobs:        map[string][]string{},
-		scrapeInterval:    o.ScrapeInterval,
+		dir:            dir,
+		log:            o.Log,
+		bins:           bins,
+		Kubeconfig:     filepath.Join(dir, "kubeconfig"),
+		PrometheusURL:  "http://127.0.0.1:" + strconv.Itoa(prometheusPort),
+		versions:       map[string]string{},
+		scrapeJobs:     map[string][]string{},
+		scrapeInterval: o.ScrapeInterval,
+		routers:        routers,
+	}
+	if routers.nginx {
+		c.HTTPURL = "http://127.0.0.1:" + strconv.Itoa(nginxHTTPPort)
+		c.IngressMetricsURL = "http://127.0.0.1:" + strconv.Itoa(ingressHealthz) + "/metrics"
+	}
+	if routers.traefik {
+		c.TraefikURL = "http://127.0.0.1:" + strconv.Itoa(traefikHTTPPort)
+		c.TraefikMetricsURL = "http://127.0.0.1:" + strconv.Itoa(traefikMetricsPort) + "/metrics"
 	}
 	if c.scrapeInterval <= 0 {
 		c.scrapeInterval = time.Second
@@ -136,6 +167,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	// The testapp build (about a second with a warm Go cache) and Prometheus
 	// do not depend on the control plane: run them alongside it.
 	full := !o.ControlPlaneOnly
+	nginx, traefik := full && routers.nginx, full && routers.traefik
 	side := make(chan error, 1)
 	go func() {
 		var err error
@@ -145,7 +177,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		side <- errors.Join(err, step("prometheus", c.StartPrometheus))
 	}()
 	err = step("pki", func() (err error) { c.pki, err = newPKI(filepath.Join(dir, "pki")); return err })
-	if err == nil && full {
+	if err == nil && nginx {
 		err = step("stream sink", c.startStreamSink)
 	}
 	if err != nil {
@@ -163,10 +195,19 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		err = step("kube-controller-manager", func() error { return c.startControllerManager(ctx) })
 	}
 	if err == nil && full {
+		err = step("ingress class", func() error { return c.createIngressClass(ctx) })
+	}
+	if err == nil && nginx {
 		err = step("ingress objects", func() error { return c.createIngressObjects(ctx) })
 	}
-	if err == nil && full {
+	if err == nil && nginx {
 		err = step("ingress-nginx", func() error { return c.startIngressNginx(ctx) })
+	}
+	if err == nil && traefik && o.GatewayAPI {
+		err = step("gateway api", func() error { return c.installGatewayAPI(ctx) })
+	}
+	if err == nil && traefik {
+		err = step("traefik", func() error { return c.startTraefik(ctx, o.GatewayAPI) })
 	}
 	if err = errors.Join(err, <-side); err != nil {
 		return c, err
@@ -208,7 +249,7 @@ func (c *Cluster) Stop() error {
 	c.stopped = true
 	// Test processes first (they may talk to the rest), then the reverse of
 	// the start order.
-	procs := append(append([]*component{}, c.extra...), c.testapp, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd)
+	procs := append(append([]*component{}, c.extra...), c.testapp, c.traefik, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd)
 	sink := c.sink
 	c.mu.Unlock()
 	t := time.Now()
@@ -233,6 +274,9 @@ func (c *Cluster) WorkDir() string { return c.dir }
 // Logs lists the component log files, for failure messages.
 func (c *Cluster) Logs() string {
 	names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "prometheus", "ingress-nginx", "testapp"}
+	if c.routers.traefik {
+		names = append(names, "traefik")
+	}
 	parts := make([]string, 0, len(names))
 	for _, n := range names {
 		parts = append(parts, n+"="+c.logPath(n))

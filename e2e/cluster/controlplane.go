@@ -28,6 +28,10 @@ const (
 	defaultSrvPort  = 18181
 	profilerPort    = 18245
 	internalLogPort = 18514
+	// Traefik's entry points: web serves the Ingresses (and Gateways, whose
+	// listener port must equal it), metrics serves /metrics and /ping.
+	traefikHTTPPort    = 18090
+	traefikMetricsPort = 18092
 )
 
 func (c *Cluster) startEtcd(ctx context.Context) error {

@@ -6,7 +6,11 @@
 //     publisher, cluster-role aggregation; no scheduler, no kubelet, so Pods
 //     never run);
 //   - the real ingress-nginx controller driving Debian's nginx with Lua;
-//   - Prometheus scraping ingress-nginx every second;
+//   - optionally Traefik v3.7 (Options.Routers), beside ingress-nginx or
+//     instead of it, serving the same Ingresses of class nginx through its
+//     kubernetesIngressNGINX provider, and optionally Gateway API routes
+//     (Options.GatewayAPI); see "Traefik" below;
+//   - Prometheus scraping ingress-nginx (and Traefik) every second;
 //   - the project's test backend (e2e/testapp), which serves each application
 //     version on its own address, published through selector-less Services and
 //     hand-written EndpointSlices (see DeployVersion).
@@ -42,8 +46,31 @@
 //	c.AddScrapeTarget("controller", "127.0.0.1:8080")
 //	c.StopPrometheus(); c.StartPrometheus() // an outage, same TSDB
 //
+// # Traefik
+//
+//	c, err := cluster.Start(ctx, cluster.Options{
+//		Routers: []cluster.Router{cluster.RouterIngressNginx, cluster.RouterTraefik}, // both, same Ingresses
+//	})
+//	// send traffic to c.TraefikURL (and c.HTTPURL) with the Host header set
+//
+// Traefik runs out of cluster as an external API client (bearer token file
+// and CA file), with its web entry point on c.TraefikURL and its metrics
+// entry point on c.TraefikMetricsURL, scraped as job "traefik". Routers:
+// []Router{RouterTraefik} runs no ingress-nginx process at all; HTTPURL is
+// then empty. With GatewayAPI, the harness installs the standard Gateway API
+// CRDs from the Go module cache and the GatewayClass GatewayClassName, and a
+// Gateway's listener must use port TraefikGatewayPort.
+//
+// Traefik names a service in its metrics
+// "<namespace>-<ingress>-<service>-<port>@kubernetesingressnginx" after the
+// primary Ingress and its Service; the canary's is the same name with
+// "-canary" before the "@", still the primary's names (as ingress-nginx
+// labels canary-routed requests with the primary's ingress and service).
+//
 // Component logs are in WorkDir()/logs (see Logs); the work dir outlives Stop
 // so a failed test can point at them.
 //
 // Starting takes about 7 s on 2 cores with warm caches; Stop about 2 s.
+// Traefik adds about 0.3 s (it serves a new Ingress about 2 s after its
+// creation), the Gateway API CRDs about 2.5 s.
 package cluster

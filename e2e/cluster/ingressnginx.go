@@ -48,10 +48,24 @@ done
 exec "$@"
 `
 
-// createIngressObjects creates what the controller reads at start: its
-// namespace, the Pod object named by POD_NAME (it never runs: there is no
-// kubelet; creating it needs the default ServiceAccount, made by the
-// controller-manager), the IngressClass and the ConfigMap.
+// createIngressClass creates the IngressClass nginx of controller
+// k8s.io/ingress-nginx. Every router needs it: Traefik's kubernetesIngressNGINX
+// provider, by default, serves the Ingresses of the classes of that controller.
+func (c *Cluster) createIngressClass(ctx context.Context) error {
+	class := &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: IngressClassName},
+		Spec:       networkingv1.IngressClassSpec{Controller: IngressControllerID},
+	}
+	if _, err := c.Client.NetworkingV1().IngressClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
+// createIngressObjects creates what the controller reads at start, besides
+// the IngressClass: its namespace, the Pod object named by POD_NAME (it never
+// runs: there is no kubelet; creating it needs the default ServiceAccount,
+// made by the controller-manager) and the ConfigMap.
 func (c *Cluster) createIngressObjects(ctx context.Context) error {
 	cs := c.Client
 	if err := ensureNamespace(ctx, cs, IngressNamespace); err != nil {
@@ -77,13 +91,6 @@ func (c *Cluster) createIngressObjects(ctx context.Context) error {
 		},
 	}
 	if _, err := cs.CoreV1().Pods(IngressNamespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	class := &networkingv1.IngressClass{
-		ObjectMeta: metav1.ObjectMeta{Name: IngressClassName},
-		Spec:       networkingv1.IngressClassSpec{Controller: IngressControllerID},
-	}
-	if _, err := cs.NetworkingV1().IngressClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	cm := &corev1.ConfigMap{

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// writePrometheusConfig renders the scrape config: ingress-nginx's metrics
-// plus every target added with AddScrapeTarget.
+// writePrometheusConfig renders the scrape config: the routers' metrics
+// (Options.Routers) plus every target added with AddScrapeTarget.
 func (c *Cluster) writePrometheusConfig() error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", c.scrapeInterval, c.scrapeInterval)
@@ -28,7 +28,12 @@ func (c *Cluster) writePrometheusConfig() error {
 		}
 		b.WriteString("]\n")
 	}
-	job("ingress-nginx", []string{"127.0.0.1:" + strconv.Itoa(ingressHealthz)})
+	if c.routers.nginx {
+		job("ingress-nginx", []string{"127.0.0.1:" + strconv.Itoa(ingressHealthz)})
+	}
+	if c.routers.traefik {
+		job("traefik", []string{"127.0.0.1:" + strconv.Itoa(traefikMetricsPort)})
+	}
 	c.mu.Lock()
 	names := make([]string, 0, len(c.scrapeJobs))
 	for n := range c.scrapeJobs {

@@ -1,21 +1,20 @@
-  # In the background, so that set -e holds inside the step (it is ignored
-  # in a command tested by ||).
-  "${@:2}" &
-  wait $! || rc=$?
 #!/usr/bin/env bash
 # Idempotent setup of every real part the e2e harness (e2e/cluster) runs:
 #   packages  Debian packages: nginx + Lua modules, Prometheus, tools
 #   build     kube-apiserver, kube-controller-manager, etcd, ingress-nginx
 #             (go build from the nested modules in e2e/setup/, only when missing)
+#   traefik   Traefik, from a patched copy of its module (traefik/build.sh),
+#             only when missing; and the Gateway API module (its CRDs)
 #   nginx     the /etc/nginx payload: ingress-nginx's rootfs, patched template,
 #             the project's Lua shims (e2e/nginx/lua)
 #   manifest  $IC_CACHE/manifest.env: the binary and payload paths the harness uses
 #
-#   setup.sh [packages|build|nginx|manifest]...   (default: all, in that order)
+#   setup.sh [packages|build|traefik|nginx|manifest]...   (default: all, in that order)
 #
-# Cold (empty Go caches) it takes ~13 minutes on 2 cores; warm, seconds.
+# Cold (empty Go caches) it takes ~20 minutes on 2 cores; warm, seconds.
 # Env overrides: KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN, ETCD_BIN,
-# INGRESS_NGINX_BIN, KUBECTL_BIN (use that binary, build nothing), INGRESS_CANARY_CACHE.
+# INGRESS_NGINX_BIN, KUBECTL_BIN, TRAEFIK_BIN (use that binary, build nothing),
+# INGRESS_CANARY_CACHE.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/versions.sh"
@@ -130,6 +129,26 @@ build() {
   timed build-k8s build_k8s
 }
 
+# ------------------------------------------------------------------ traefik
+build_traefik() {
+  [ -n "${TRAEFIK_BIN:-}" ] || "$HERE/traefik/build.sh"
+}
+
+# The harness installs the Gateway API CRDs from the module cache at run time
+# (the sandbox has no network): download the module now.
+gateway_api() {
+  (cd "$HERE/traefik" && go mod download "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+}
+
+gateway_api_crds() {
+  echo "$(go env GOMODCACHE)/sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION/config/crd/standard"
+}
+
+traefik() {
+  timed build-traefik build_traefik
+  timed gateway-api gateway_api
+}
+
 # ------------------------------------------------------------------ nginx payload
 # The payload is keyed by a hash of its inputs (ingress-nginx version, our
 # shims, our patcher), so a changed shim makes a new directory, never a stale one.
@@ -172,6 +191,8 @@ manifest() {
     echo "KUBECTL_BIN=${KUBECTL_BIN:-$IC_BIN/kubectl-$K8S_VERSION}"
     echo "ETCD_BIN=${ETCD_BIN:-$IC_BIN/etcd-$ETCD_VERSION}"
     echo "INGRESS_NGINX_BIN=${INGRESS_NGINX_BIN:-$IC_BIN/ingress-nginx-$INGRESS_NGINX_VERSION}"
+    echo "TRAEFIK_BIN=${TRAEFIK_BIN:-$IC_BIN/traefik-$TRAEFIK_VERSION}"
+    echo "GATEWAY_API_CRDS=$(gateway_api_crds)"
     echo "NGINX_PAYLOAD=$(nginx_payload_dir)/etc-nginx"
     echo "NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)"
     echo "PROMETHEUS_BIN=$(command -v prometheus || echo /usr/bin/prometheus)"
@@ -181,12 +202,13 @@ manifest() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(packages build nginx manifest)
+[ ${#steps[@]} -gt 0 ] || steps=(packages build traefik nginx manifest)
 t_all=$(now)
 for s in "${steps[@]}"; do
   case $s in
     packages) timed packages packages ;;
     build) build ;;
+    traefik) traefik ;;
     nginx) timed nginx-payload nginx_payload ;;
     manifest) timed manifest manifest ;;
     *) echo "setup: unknown step $s" >&2; exit 2 ;;
