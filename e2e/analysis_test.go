@@ -35,26 +35,30 @@ func TestFastFailWithinFifteenSeconds(t *testing.T) {
 	assert.True(t, time.Now().Before(st.StepStarted.Add(time.Minute)), "rolled back before the window was due")
 }
 
-// Split verification: two primaries share the stable Service. ingress-nginx
-// attaches canaries per upstream and keeps only the first, so the second rollout's
-// canary gets no traffic. The controller must notice, say so with the figures,
-// and not advance.
+// Split verification: a canary Ingress in another namespace already claims our
+// host and path. The data plane keeps the first canary for a location and
+// ignores ours, and the pre-flight checks look only at the primary's namespace,
+// so only the measured split can tell. The controller must notice, say so with
+// the figures, and not advance.
 func TestSplitMismatchIsFlagged(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, "split", 3)
-	b := a.sibling("beta")
-	_, stopA := a.traffic(40, nil)
-	defer stopA()
-	_, stopB := b.traffic(60, nil)
-	defer stopB()
-	a.start(map[string]string{"canary-service": "web-v2", "steps": "50", "interval": "5m"})
-	waitCanary(a)
-	time.Sleep(4 * time.Second) // ingress-nginx applies the first canary
-	b.start(map[string]string{"canary-service": "web-v3", "steps": "20,50", "interval": "8s", "min-requests": "20"})
-	ev := b.waitEvent(60*time.Second, "Warning", "SplitMismatch", "to the canary, but its weight is 20.00%")
+	a := newApp(t, "split", 2)
+	squatter := "e2e-split-other"
+	require.NoError(t, suite.cluster.DeployVersion(context.Background(), squatter, "other-v1", a.name+"-other"))
+	foreign := a.primary().DeepCopy()
+	foreign.ObjectMeta = metav1.ObjectMeta{Name: "their-canary", Namespace: squatter, Annotations: map[string]string{
+		"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "0"}}
+	foreign.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "other-v1"
+	_, err := suite.cluster.Client.NetworkingV1().Ingresses(squatter).Create(context.Background(), foreign, metav1.CreateOptions{})
+	require.NoError(t, err)
+	time.Sleep(4 * time.Second) // the data plane takes the first canary
+	_, stop := a.traffic(60, nil)
+	defer stop()
+	a.start(map[string]string{"canary-service": "web-v2", "steps": "20,50", "interval": "8s", "min-requests": "20"})
+	ev := a.waitEvent(60*time.Second, "Warning", "SplitMismatch", "to the canary, but its weight is 20.00%")
 	t.Logf("event: %s", ev)
-	st := b.status()
-	assert.Equal(t, 1, st.Step, "never advanced on a split nginx did not apply")
+	st := a.status()
+	assert.Equal(t, 1, st.Step, "never advanced on a split the data plane did not apply")
 	assert.Equal(t, weights.PhaseProgressing, st.Phase)
 }
 

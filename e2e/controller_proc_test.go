@@ -60,6 +60,7 @@ func newControllerProcWith(bin string, c *cluster.Cluster, name, kubeconfig, lea
 			"--log-level=info",
 			"--promotion-settle=2s",
 			"--workers=4",
+			"--router=" + suiteRouter(),
 		},
 	}
 }

@@ -50,9 +50,19 @@ func startSuite() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now()
-	c, err := cluster.Start(ctx, cluster.Options{Log: prefixWriter("cluster: ")})
+	opts := cluster.Options{Log: prefixWriter("cluster: ")}
+	if suiteRouter() == "traefik" {
+		// Traefik alone: no ingress-nginx process runs, so every rollout
+		// below is served and measured by Traefik only.
+		opts.Routers = []cluster.Router{cluster.RouterTraefik}
+	}
+	c, err := cluster.Start(ctx, opts)
 	if err != nil {
 		return err
+	}
+	if suiteRouter() == "traefik" {
+		// The tests send traffic to the data plane's entry point.
+		c.HTTPURL = c.TraefikURL
 	}
 	suite.cluster = c
 	suite.bin = filepath.Join(c.WorkDir(), "bin")
@@ -68,8 +78,20 @@ func startSuite() error {
 	if err := c.AddScrapeTarget("ingress-canary", controllerMetricsAddr); err != nil {
 		return err
 	}
-	fmt.Printf("e2e: cluster and controller ready in %.1fs\n", time.Since(t0).Seconds())
+	fmt.Printf("e2e: cluster and controller (--router=%s) ready in %.1fs\n", suiteRouter(), time.Since(t0).Seconds())
 	return nil
+}
+
+// routerEnv chooses the data plane of the suite: nginx (the default) or
+// traefik. make test runs the suite once per router (see the Makefile).
+const routerEnv = "E2E_ROUTER"
+
+// suiteRouter is the suite's --router.
+func suiteRouter() string {
+	if r := os.Getenv(routerEnv); r != "" {
+		return r
+	}
+	return "nginx"
 }
 
 func stopSuite() {
