@@ -10,13 +10,17 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/e2e$$' -e '/e2e/cluster$$')
 E2E_PKGS  = ./e2e/cluster ./e2e
 # e2e runs serially: each suite starts its own cluster, and the machine has 2 cores.
 E2E_FLAGS ?= -count=1 -p 1 -timeout 40m
+# The router matrix: these suites run again with the controller on --router=traefik
+# and Traefik as the only data plane (E2E_ROUTER=traefik in e2e/main_test.go).
+TRAEFIK_MATRIX = TestHealthyRolloutPromotes|TestFastFailWithinFifteenSeconds|TestBlueGreenPreviewByHeaderAndCookie|TestFractionalStep|TestMultiPathIngressPromotes|TestSplitMismatchIsFlagged|TestPrometheusOutageHoldsThenResumes|TestSharedStableServiceIsRefusedThenHolds
+ROUTER   ?= nginx
 
 .PHONY: all build test vet unit setup e2e demo up down fuzz clean help
 
 all: build
 
 help:
-	@echo "make demo   set up, start a real local cluster, roll web-v1 -> web-v2 -> web-v3, tear down"
+	@echo "make demo   set up, start a real local cluster, roll web-v1 -> web-v2 -> web-v3, tear down (ROUTER=traefik: on Traefik)"
 	@echo "make test   vet, unit tests, setup, then the e2e suites on the real local cluster"
 	@echo "make up / make down   keep a cluster running for manual use (e2e/setup/kubectl.sh ...)"
 	@echo "make fuzz   run the annotation parser's fuzz target for FUZZTIME ($(FUZZTIME))"
@@ -39,11 +43,13 @@ setup:
 
 e2e: setup
 	$(GO) test $(E2E_FLAGS) -v $(E2E_PKGS)
+	E2E_ROUTER=traefik $(GO) test $(E2E_FLAGS) -v -run '$(TRAEFIK_MATRIX)' ./e2e
 
 test: vet setup unit e2e
 
+# ROUTER=traefik tells the same story on Traefik, with no ingress-nginx process.
 demo: setup
-	$(GO) run ./e2e/cmd/demo
+	ROUTER=$(ROUTER) $(GO) run ./e2e/cmd/demo
 
 up: setup
 	$(GO) run ./e2e/cmd/cluster up

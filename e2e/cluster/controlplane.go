@@ -30,8 +30,8 @@ const (
 	internalLogPort = 18514
 	// Traefik's entry points: web serves the Ingresses (and Gateways, whose
 	// listener port must equal it), metrics serves /metrics and /ping.
-	traefikHTTPPort    = 18090
-	traefikMetricsPort = 18092
+	traefikHTTPPort    = 18070
+	traefikMetricsPort = 18071
 )
 
 func (c *Cluster) startEtcd(ctx context.Context) error {

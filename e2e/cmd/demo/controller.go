@@ -37,6 +37,7 @@ func startController(ctx context.Context, c *cluster.Cluster) (*cluster.Process,
 		// Promotion stages wait for nginx; 2 s is enough here and keeps the demo short.
 		"--promotion-settle=2s",
 		"--log-format=console",
+		"--router="+demoRouter(),
 	)
 	if err != nil {
 		return nil, err

@@ -29,16 +29,34 @@ type demo struct {
 	plugin     string  // the kubectl-canary binary; "" when it did not build
 }
 
+// demoRouter is the data plane the demo runs: $ROUTER (make demo ROUTER=traefik),
+// else ingress-nginx.
+func demoRouter() string {
+	if r := os.Getenv("ROUTER"); r != "" {
+		return r
+	}
+	return "nginx"
+}
+
 // setUp starts the cluster and the controller, deploys the shop and starts
 // the traffic. On error it returns what it started so far (or nil), for
 // tearDown.
 func setUp(ctx context.Context) (*demo, error) {
-	section("Starting a local cluster: etcd, kube-apiserver, kube-controller-manager, ingress-nginx, Prometheus, test backends")
+	router := demoRouter()
+	opts := cluster.Options{Log: os.Stdout}
+	dataPlane := "ingress-nginx"
+	if router == "traefik" {
+		opts.Routers, dataPlane = []cluster.Router{cluster.RouterTraefik}, "Traefik (no ingress-nginx)"
+	}
+	section("Starting a local cluster: etcd, kube-apiserver, kube-controller-manager, %s, Prometheus, test backends", dataPlane)
 	startCtx, cancel := context.WithTimeout(ctx, clusterStartTimeout)
 	defer cancel()
-	c, err := cluster.Start(startCtx, cluster.Options{Log: os.Stdout})
+	c, err := cluster.Start(startCtx, opts)
 	if err != nil {
 		return nil, err // Start stopped what it had started
+	}
+	if router == "traefik" {
+		c.HTTPURL = c.TraefikURL // the shop's traffic goes through Traefik
 	}
 	d := &demo{c: c, shop: shop{c: c}}
 	d.events = newEventFeed(d.shop)
