@@ -38,7 +38,7 @@ func VerifySplit(v Verdict, previous, weight float64, window time.Duration) Verd
 		return v
 	}
 	v.Outcome = Mismatch
-	v.Reason = fmt.Sprintf("nginx sent %.2f%% of %.0f requests to the canary, but its weight is %.2f%% (at least %.2f%% expected in this window; more than %d standard deviations short): does another canary Ingress own this upstream or host and path?",
+	v.Reason = fmt.Sprintf("the data plane sent %.2f%% of %.0f requests to the canary, but its weight is %.2f%% (at least %.2f%% expected in this window; more than %d standard deviations short): does another canary Ingress own this upstream or host and path?",
 		share*100, n, weight*100, expected*100, splitSigmas)
 	return v
 }

@@ -63,7 +63,7 @@ type Cluster struct {
 	IngressMetricsURL string
 	// AdminToken is the bearer token in Kubeconfig.
 	AdminToken string
-	// TraefikURL is Traefik's HTTP entry point, e.g. http://127.0.0.1:18090,
+	// TraefikURL is Traefik's HTTP entry point, e.g. http://127.0.0.1:18070,
 	// and TraefikMetricsURL its /metrics (scraped as job "traefik"); both are
 	// empty unless Options.Routers has RouterTraefik.
 	TraefikURL        string
