@@ -148,6 +148,16 @@ func (f *fixture) annotate(name string, kv map[string]string) {
 	f.waitForCache(name)
 }
 
+// unannotate removes an annotation from an Ingress.
+func (f *fixture) unannotate(name, key string) {
+	f.t.Helper()
+	ing := f.ingress(name)
+	delete(ing.Annotations, key)
+	_, err := f.client.NetworkingV1().Ingresses(ns).Update(context.Background(), ing, metav1.UpdateOptions{})
+	require.NoError(f.t, err)
+	f.waitForCache(name)
+}
+
 func (f *fixture) events() []string {
 	var out []string
 	for {

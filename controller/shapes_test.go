@@ -58,11 +58,7 @@ func TestRunningRolloutKeepsItsStableService(t *testing.T) {
 	require.Equal(t, "web-v1", f.status("web").Stable)
 
 	// The annotation goes: the rollout still replaces web-v1, not api-v1.
-	web := f.ingress("web")
-	delete(web.Annotations, annotations.KeyStableService)
-	_, err := f.client.NetworkingV1().Ingresses(ns).Update(t.Context(), web, metav1.UpdateOptions{})
-	require.NoError(t, err)
-	f.waitForCache("web")
+	f.unannotate("web", annotations.KeyStableService)
 	f.sync("web")
 	assert.Empty(t, f.writes())
 	canary := f.ingress("web-canary")

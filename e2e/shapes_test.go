@@ -48,6 +48,20 @@ func prefixPath(path, service string, port networkingv1.ServiceBackendPort) netw
 
 var port80 = networkingv1.ServiceBackendPort{Number: 80}
 
+// addAPIPath puts /api → api-v1 (its own version, answering errorRate 5xx)
+// before the primary's / path: a multi-path Ingress whose other path is not
+// being replaced.
+func (a *app) addAPIPath(errorRate float64) {
+	a.t.Helper()
+	api := a.deploy("api-v1", a.name+"-api")
+	a.reshape(func(ing *networkingv1.Ingress) {
+		paths := &ing.Spec.Rules[0].HTTP.Paths
+		*paths = append([]networkingv1.HTTPIngressPath{prefixPath("/api", "api-v1", port80)}, *paths...)
+	})
+	a.waitRoutedAt(a.host, "/api", api, nil)
+	require.NoError(a.t, suite.cluster.SetBehavior(api, errorRate, 0))
+}
+
 // walkSteps measures every step's split on g and checks it against the weight.
 func walkSteps(a *app, g *traffic.Generator, canaryVersion string, plan []float64) {
 	a.t.Helper()
@@ -76,13 +90,7 @@ func noWarnings(a *app, reasons ...string) {
 func TestMultiPathIngressPromotes(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, "multipath", 2)
-	api := a.deploy("api-v1", a.name+"-api")
-	a.reshape(func(ing *networkingv1.Ingress) {
-		paths := &ing.Spec.Rules[0].HTTP.Paths
-		*paths = append([]networkingv1.HTTPIngressPath{prefixPath("/api", "api-v1", port80)}, *paths...)
-	})
-	a.waitRoutedAt(a.host, "/api", api, nil)
-	require.NoError(t, suite.cluster.SetBehavior(api, 0.3, 0))
+	a.addAPIPath(0.3)
 	root, stopRoot := a.traffic(40, nil)
 	apiTraffic, stopAPI := a.trafficTo(a.host, "/api", 40, nil)
 	_ = apiTraffic
@@ -113,13 +121,7 @@ func TestMultiPathIngressPromotes(t *testing.T) {
 func TestMultiPathCanaryRegressionIsNotMasked(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, "masked", 2)
-	api := a.deploy("api-v1", a.name+"-api")
-	a.reshape(func(ing *networkingv1.Ingress) {
-		paths := &ing.Spec.Rules[0].HTTP.Paths
-		*paths = append([]networkingv1.HTTPIngressPath{prefixPath("/api", "api-v1", port80)}, *paths...)
-	})
-	a.waitRoutedAt(a.host, "/api", api, nil)
-	require.NoError(t, suite.cluster.SetBehavior(api, 0.4, 0))
+	a.addAPIPath(0.4)
 	require.NoError(t, suite.cluster.SetBehavior(a.version(2), 0.2, 0))
 	_, stopRoot := a.traffic(40, nil)
 	defer stopRoot()

@@ -204,43 +204,23 @@ func ingress(name, service string, annotations map[string]string) *networkingv1.
 
 var httpClient = &http.Client{Timeout: 5 * time.Second}
 
-// send makes one request through nginx and returns the X-Version that answered.
+// send makes one request through nginx to the smoke test's host, with the
+// X-Canary header when canaryHeader is set, and returns the X-Version that answered.
 func send(base, method, canaryHeader string) (string, int, error) {
-	req, err := http.NewRequest(method, base+"/", nil)
-	if err != nil {
-		return "", 0, err
-	}
-	req.Host = host
-	if canaryHeader != "" {
-		req.Header.Set("X-Canary", canaryHeader)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return "", 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	return resp.Header.Get("X-Version"), resp.StatusCode, nil
+	return hit(base, host, method, canaryHeaders(canaryHeader))
 }
 
-// sendMany sends n requests (bounded to a minute) and counts answers by
-// version; non-200 answers count under "status NNN", failures under "error".
+// sendMany is hitMany on the smoke test's host.
 func sendMany(t *testing.T, base, method, canaryHeader string, n int) map[string]int {
 	t.Helper()
-	counts := map[string]int{}
-	deadline := time.Now().Add(time.Minute)
-	for i := 0; i < n && time.Now().Before(deadline); i++ {
-		v, code, err := send(base, method, canaryHeader)
-		switch {
-		case err != nil:
-			counts["error"]++
-		case code != 200:
-			counts["status "+strconv.Itoa(code)]++
-		default:
-			counts[v]++
-		}
+	return hitMany(base, host, method, canaryHeaders(canaryHeader), n)
+}
+
+func canaryHeaders(value string) map[string]string {
+	if value == "" {
+		return nil
 	}
-	return counts
+	return map[string]string{"X-Canary": value}
 }
 
 // waitFor polls f every 200 ms until it succeeds or timeout passes.
