@@ -18,11 +18,12 @@ const SandboxEnv = "INGRESS_CANARY_SANDBOX"
 // Bridge is the port-less bridge inside the sandbox that carries the backend
 // addresses BridgeAddr(1..BridgeAddrs). It has no route out. Every testapp
 // version takes one address from firstBackendAddr on, for the whole run: the e2e
-// suite serves 34 versions, so 64 leaves room for more tests.
+// suite serves about 70 versions (ten releases alone in the first-seconds
+// test), so 200 leaves room for more tests.
 const (
 	Bridge      = "ic0"
 	BridgeNet   = "10.203.0"
-	BridgeAddrs = 64
+	BridgeAddrs = 200
 )
 
 // BridgeAddr returns the i-th bridge address, e.g. BridgeAddr(10) = "10.203.0.10".
