@@ -19,7 +19,7 @@ import (
 // Inputs are the files the image is made of.
 type Inputs struct {
 	Binary  string // the static controller binary (CGO_ENABLED=0)
-	CACerts string // a PEM bundle, e.g. Debian's /etc/ssl/certs/ca-certificates.crt
+	CACerts string // a PEM bundle, e.g. Debian's /etc/ssl/certs/ca-certificates.crt; empty: a pause image
 	Arch    string // GOARCH of Binary, e.g. "amd64"
 	// Created is the image's creation time and every file's mtime. A fixed
 	// value (SOURCE_DATE_EPOCH) makes the same binary give the same digest.
@@ -34,11 +34,16 @@ func Build(spec Spec, in Inputs) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controller binary: %w", err)
 	}
-	certs, err := os.ReadFile(in.CACerts)
-	if err != nil {
-		return nil, fmt.Errorf("CA certificates: %w", err)
+	var layerTar []byte
+	if in.CACerts == "" {
+		layerTar, err = writeTar(in.Created, map[string]entry{spec.Entrypoint[0][1:]: {mode: 0o755, data: bin}})
+	} else {
+		var certs []byte
+		if certs, err = os.ReadFile(in.CACerts); err != nil {
+			return nil, fmt.Errorf("CA certificates: %w", err)
+		}
+		layerTar, err = rootfs(in.Created, bin, certs)
 	}
-	layerTar, err := rootfs(in.Created, bin, certs)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +121,11 @@ func rootfs(mtime time.Time, bin, certs []byte) ([]byte, error) {
 		"tmp/":           {mode: 0o1777},
 		BinaryPath[1:]:   {mode: 0o755, data: bin},
 	}
+	return writeTar(mtime, files)
+}
+
+// writeTar writes files in name order, so the same files give the same bytes.
+func writeTar(mtime time.Time, files map[string]entry) ([]byte, error) {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)

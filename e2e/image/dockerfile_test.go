@@ -167,3 +167,24 @@ func TestBuildConfigAndFiles(t *testing.T) {
 	_, err = os.Stat(dir + "/oci/index.json")
 	assert.NoError(t, err)
 }
+
+func TestBuildPause(t *testing.T) {
+	dir := t.TempDir()
+	bin := dir + "/pause"
+	require.NoError(t, os.WriteFile(bin, []byte("pause"), 0o755))
+	img, err := Build(Pause(), Inputs{Binary: bin, Arch: runtime.GOARCH, Created: time.Unix(0, 0).UTC()})
+	require.NoError(t, err)
+	cf, err := img.ConfigFile()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/pause"}, cf.Config.Entrypoint)
+	assert.Equal(t, "65535:65535", cf.Config.User)
+	layers, err := img.Layers()
+	require.NoError(t, err)
+	require.Len(t, layers, 1)
+	rc, err := layers[0].Uncompressed()
+	require.NoError(t, err)
+	defer rc.Close()
+	h, err := tar.NewReader(rc).Next()
+	require.NoError(t, err)
+	assert.Equal(t, "pause", h.Name, "the pause image holds the binary only")
+}

@@ -43,3 +43,13 @@ func Controller() Spec {
 		},
 	}
 }
+
+// PauseRef is the sandbox image the local node's containerd is configured
+// with (sandbox_image); there is no registry to pull the upstream one from.
+const PauseRef = "registry.k8s.io/pause:3.10"
+
+// Pause returns the declaration of the local node's sandbox image
+// (e2e/image/cmd/pause), running as upstream's pause does, as 65535.
+func Pause() Spec {
+	return Spec{User: "65535:65535", Entrypoint: []string{"/pause"}}
+}

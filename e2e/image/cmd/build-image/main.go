@@ -40,6 +40,7 @@ func run() error {
 	flag.StringVar(&ref, "ref", "ghcr.io/ingress-canary/ingress-canary:dev", "the image reference (name:tag)")
 	flag.StringVar(&ociDir, "oci-layout", "", "write an OCI image layout to this directory")
 	flag.StringVar(&tarPath, "tarball", "", "write a `docker save` archive to this file")
+	pause := flag.Bool("pause", false, "build the local node's sandbox image from a pause binary (e2e/image/cmd/pause) instead")
 	flag.Parse()
 	if in.Binary == "" || (ociDir == "" && tarPath == "") {
 		flag.Usage()
@@ -53,7 +54,11 @@ func run() error {
 		}
 		in.Created = time.Unix(sec, 0).UTC()
 	}
-	img, err := image.Build(image.Controller(), in)
+	spec := image.Controller()
+	if *pause {
+		spec, in.CACerts = image.Pause(), ""
+	}
+	img, err := image.Build(spec, in)
 	if err != nil {
 		return err
 	}
