@@ -6,8 +6,10 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 60s
 # Unit-test packages: everything but the suites that start the real cluster.
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/e2e$$' -e '/e2e/cluster$$')
-E2E_PKGS  = ./e2e/cluster ./e2e
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/e2e$$' -e '/e2e/cluster$$' -e '/e2e/incluster$$')
+# e2e/incluster: deploy/ as two Pods on a real node (kubelet, containerd), from
+# the image e2e/image builds.
+E2E_PKGS  = ./e2e/cluster ./e2e ./e2e/incluster
 # e2e runs serially: each suite starts its own cluster, and the machine has 2 cores.
 E2E_FLAGS ?= -count=1 -p 1 -timeout 40m
 
@@ -15,7 +17,7 @@ E2E_FLAGS ?= -count=1 -p 1 -timeout 40m
 IMAGE_REF ?= ghcr.io/ingress-canary/ingress-canary:dev
 IMAGE_DIR ?= $(or $(INGRESS_CANARY_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ingress-canary)/image
 
-.PHONY: all build test vet unit setup e2e demo up down fuzz clean help image
+.PHONY: all build test vet unit setup e2e demo demo-incluster up down fuzz clean help image
 
 all: build
 
@@ -23,6 +25,7 @@ help:
 	@echo "make demo   set up, start a real local cluster, roll web-v1 -> web-v2 -> web-v3, tear down"
 	@echo "make test   vet, unit tests, setup, then the e2e suites on the real local cluster"
 	@echo "make up / make down   keep a cluster running for manual use (e2e/setup/kubectl.sh ...)"
+	@echo "make demo-incluster   the same story with the controller deployed from deploy/ as Pods on a real node"
 	@echo "make image  the controller's OCI image (layout + tarball) in IMAGE_DIR, without Docker"
 	@echo "make fuzz   run the annotation parser's fuzz target for FUZZTIME ($(FUZZTIME))"
 
@@ -52,6 +55,13 @@ test: vet setup unit e2e
 
 demo: setup
 	$(GO) run ./e2e/cmd/demo
+
+# deploy/ (through e2e/incluster/overlay) as two Pods on the local cluster's
+# node, from the image built here: apply, Ready, Lease, /metrics, a rollout
+# through ingress-nginx, and a handover when the leader Pod is deleted. It is
+# the in-cluster e2e test, run verbosely: each step logs what it saw.
+demo-incluster: setup
+	$(GO) test -count=1 -v -run TestDeployManifestsRunAsPods ./e2e/incluster
 
 up: setup
 	$(GO) run ./e2e/cmd/cluster up

@@ -35,6 +35,11 @@ type Options struct {
 	// ScrapeInterval is Prometheus' scrape interval. Zero: one second, so that
 	// a test sees a counter move within about two seconds.
 	ScrapeInterval time.Duration
+	// Node, if set, also starts a real node (containerd, runc, CNI bridge,
+	// kubelet) and kube-scheduler, and the kube-controller-manager controllers
+	// Deployments, Services and PDBs need, so Pods run; see node.go. The
+	// apiserver and Prometheus then listen on NodeIP too, for the Pods.
+	Node *NodeOptions
 }
 
 // Cluster is a running local cluster; see the package documentation.
@@ -73,8 +78,11 @@ type Cluster struct {
 	scrapeJobs map[string][]string // extra Prometheus jobs
 	// scrapeInterval is Prometheus' scrape interval (Options.ScrapeInterval).
 	scrapeInterval time.Duration
-	stopped        bool
-	stopErr        error
+	// withNode is Options.Node != nil; node is the running node.
+	withNode bool
+	node     *node
+	stopped  bool
+	stopErr  error
 }
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, Prometheus,
@@ -109,6 +117,12 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		versions:          map[string]string{},
 		scrapeJobs:        map[string][]string{},
 		scrapeInterval:    o.ScrapeInterval,
+		withNode:          o.Node != nil,
+	}
+	if c.withNode {
+		if err := bins.checkNode(); err != nil {
+			return nil, err
+		}
 	}
 	if c.scrapeInterval <= 0 {
 		c.scrapeInterval = time.Second
@@ -162,6 +176,9 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err == nil {
 		err = step("kube-controller-manager", func() error { return c.startControllerManager(ctx) })
 	}
+	if err == nil && o.Node != nil {
+		err = step("node", func() error { return c.startNode(ctx, *o.Node) })
+	}
 	if err == nil && full {
 		err = step("ingress objects", func() error { return c.createIngressObjects(ctx) })
 	}
@@ -208,11 +225,17 @@ func (c *Cluster) Stop() error {
 	c.stopped = true
 	// Test processes first (they may talk to the rest), then the reverse of
 	// the start order.
-	procs := append(append([]*proc{}, c.extra...), c.testapp, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd)
-	sink := c.sink
+	extra := append([]*proc{}, c.extra...)
+	procs := []*proc{c.testapp, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd}
+	sink, node := c.sink, c.node
 	c.mu.Unlock()
 	t := time.Now()
 	var errs []error
+	for _, p := range extra {
+		errs = append(errs, p.stop(10*time.Second))
+	}
+	// The node's Pods are test processes too.
+	errs = append(errs, node.stop())
 	for _, p := range procs {
 		if p != nil {
 			errs = append(errs, p.stop(10*time.Second))
@@ -233,6 +256,9 @@ func (c *Cluster) WorkDir() string { return c.dir }
 // Logs lists the component log files, for failure messages.
 func (c *Cluster) Logs() string {
 	names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "prometheus", "ingress-nginx", "testapp"}
+	if c.withNode {
+		names = append(names, "containerd", "kubelet", "kube-scheduler")
+	}
 	parts := make([]string, 0, len(names))
 	for _, n := range names {
 		parts = append(parts, n+"="+c.logPath(n))
