@@ -77,6 +77,7 @@ func TestDeployManifestsRunAsPods(t *testing.T) {
 			checkContainerHardened(t, p)
 		}
 	})
+	t.Run("disruption budget", checkBudget)
 	t.Run("rollout and leader Pod deleted mid-step", func(t *testing.T) { rolloutWithFailover(t, pods, leader) })
 }
 
@@ -279,11 +280,47 @@ func checkContainerHardened(t *testing.T, p corev1.Pod) {
 	assert.Equal(t, "1", fields["NoNewPrivs"], "%s: allowPrivilegeEscalation false", p.Name)
 	assert.Equal(t, "2", fields["Seccomp"], "%s: RuntimeDefault seccomp filter", p.Name)
 
+	// deploy/deployment.yaml's limits (128Mi, 500m), as the kernel enforces them.
+	assert.Equal(t, "134217728", cgroupValue(t, pid, "memory", "memory.limit_in_bytes"), "%s: memory limit", p.Name)
+	assert.Equal(t, "50000", cgroupValue(t, pid, "cpu", "cpu.cfs_quota_us"), "%s: CPU quota per 100 ms", p.Name)
+
 	path := fmt.Sprintf("/proc/%d/root/write-test", pid)
 	err = os.WriteFile(path, []byte("x"), 0o644)
 	assert.True(t, errors.Is(err, syscall.EROFS), "%s: a write to the root filesystem must fail with EROFS, got %v", p.Name, err)
 	_, err = os.Stat(fmt.Sprintf("/proc/%d/root/ingress-canary", pid))
 	assert.NoError(t, err, "%s: /proc/<pid>/root is the container's filesystem", p.Name)
+}
+
+// cgroupValue reads a file of the process's cgroup v1 in hierarchy h.
+func cgroupValue(t *testing.T, pid int, h, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		// "4:memory:/ingress-canary-e2e-.../kubepods/burstable/pod.../<id>"
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 && slices.Contains(strings.Split(parts[1], ","), h) {
+			v, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", h, parts[2], file))
+			require.NoError(t, err)
+			return strings.TrimSpace(string(v))
+		}
+	}
+	require.FailNow(t, "no "+h+" cgroup", "%s", data)
+	return ""
+}
+
+// checkBudget: with both replicas healthy, the PodDisruptionBudget allows
+// exactly one voluntary disruption.
+func checkBudget(t *testing.T) {
+	eventually(t, 30*time.Second, "the PDB allows one disruption", func() (bool, string) {
+		pdb, err := suite.cluster.Client.PolicyV1().PodDisruptionBudgets(ns).Get(context.Background(), "ingress-canary", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		s := pdb.Status
+		return s.CurrentHealthy == 2 && s.DisruptionsAllowed == 1,
+			fmt.Sprintf("healthy %d, desired %d, allowed %d", s.CurrentHealthy, s.DesiredHealthy, s.DisruptionsAllowed)
+	})
 }
 
 // rolloutWithFailover runs a rollout through ingress-nginx with the

@@ -32,18 +32,22 @@ func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
-func run(m *testing.M) int {
+func run(m *testing.M) (code int) {
 	err := start()
 	defer func() {
+		// Stop also removes the Pods' cgroups: what it cannot clean up fails the run.
 		if suite.cluster != nil {
-			_ = suite.cluster.Stop()
+			if err := suite.cluster.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "incluster: stop:", err)
+				code = 1
+			}
 		}
 	}()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "incluster: start:", err)
 		return 1
 	}
-	code := m.Run()
+	code = m.Run()
 	if code != 0 {
 		fmt.Println("incluster: logs:", suite.cluster.Logs())
 	}
