@@ -79,6 +79,33 @@ func TestDeployManifestsRunAsPods(t *testing.T) {
 	})
 	t.Run("disruption budget", checkBudget)
 	t.Run("rollout and leader Pod deleted mid-step", func(t *testing.T) { rolloutWithFailover(t, pods, leader) })
+	t.Run("leader process SIGKILLed", leaderKilled)
+}
+
+// leaderKilled SIGKILLs the leading container's process, as a crash would: no
+// release, so another process must wait out the lease from the last renewal it
+// saw. The kubelet restarts the container; whichever process then takes the
+// Lease (the standby, or the restarted one with a new identity) must do so
+// within the lease bounds.
+func leaderKilled(t *testing.T) {
+	ctx := context.Background()
+	pods := waitReplicasReady(t, 2, 2*time.Minute)
+	oldID := leaseHolder(ctx)
+	leader, ok := podOf(oldID, pods)
+	require.True(t, ok, "holder %q is one of %d Pods", oldID, len(pods))
+	pid, err := suite.cluster.ContainerPID(ctx, leader.Status.ContainerStatuses[0].ContainerID)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	killed := time.Now()
+	var newID string
+	eventually(t, 2*leaseBound, "another process holds the Lease", func() (bool, string) {
+		newID = leaseHolder(ctx)
+		return newID != "" && newID != oldID, "holder " + newID
+	})
+	takeover := time.Since(killed)
+	t.Logf("leader process of %s SIGKILLed; %s held the Lease %.2fs later", leader.Name, newID, takeover.Seconds())
+	assert.Less(t, takeover, leaseBound, "takeover within the lease bounds")
+	waitReplicasReady(t, 2, 2*time.Minute)
 }
 
 // controllerPods lists the Deployment's Pods that are not being deleted.
