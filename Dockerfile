@@ -3,6 +3,10 @@
 # The ingress-canary controller image: a static Go binary on distroless, running
 # as the unprivileged "nonroot" user (65532), as deploy/deployment.yaml expects.
 #
+# Without a Docker engine, e2e/image builds the same image (same user,
+# entrypoint, ports and labels; its test parses this file) from the static binary:
+#   make image    # an OCI layout and a `docker save` tarball under ~/.cache/ingress-canary/image
+#
 # Build and push from the repository root with any OCI builder, for example:
 #   docker build -t ghcr.io/ingress-canary/ingress-canary:v0.1.0 .
 #   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/ingress-canary:TAG --push .
@@ -29,5 +33,10 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 # static: no libc, no shell, no package manager; CA certificates and tzdata only.
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/ingress-canary /ingress-canary
+LABEL org.opencontainers.image.title="ingress-canary" \
+      org.opencontainers.image.description="Canary releases on ingress-nginx, stepped by Prometheus analysis" \
+      org.opencontainers.image.source="https://github.com/ingress-canary/ingress-canary"
+# --metrics-bind-address and --health-probe-bind-address in deploy/deployment.yaml
+EXPOSE 8080/tcp 8081/tcp
 USER 65532:65532
 ENTRYPOINT ["/ingress-canary"]

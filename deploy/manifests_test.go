@@ -451,3 +451,59 @@ func TestKustomizeRenders(t *testing.T) {
 		assert.Len(t, topLevelKind.FindAll(out, -1), want, "objects rendered from %s", dir)
 	}
 }
+
+// TestLocalNodeOverlayChangesOnlyWhatTheNodeNeeds renders deploy/ and the
+// in-cluster e2e test's overlay (e2e/incluster/overlay) and compares them:
+// apart from the image tag, --prometheus-url and the apiserver's address
+// (KUBERNETES_SERVICE_HOST/PORT: that node has no kube-proxy), every object
+// is the same, so the e2e test proves these manifests and not others.
+func TestLocalNodeOverlayChangesOnlyWhatTheNodeNeeds(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl not installed")
+	}
+	render := func(dir string) map[string]map[string]any {
+		out, err := exec.Command(kubectl, "kustomize", dir).CombinedOutput()
+		require.NoError(t, err, "kubectl kustomize %s:\n%s", dir, out)
+		objs := map[string]map[string]any{}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+		for {
+			var u unstructured.Unstructured
+			if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+				break
+			} else {
+				require.NoError(t, err)
+			}
+			objs[u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName()] = u.Object
+		}
+		return objs
+	}
+	base, overlay := render("."), render("../e2e/incluster/overlay")
+	require.Equal(t, len(base), len(overlay), "the overlay renders the same objects")
+
+	key := "Deployment/" + namespace + "/ingress-canary"
+	var d appsv1.Deployment
+	b, err := json.Marshal(overlay[key])
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &d))
+	c := &d.Spec.Template.Spec.Containers[0]
+	assert.Equal(t, "ghcr.io/ingress-canary/ingress-canary:dev", c.Image)
+	assert.Contains(t, c.Args, "--prometheus-url=http://10.88.0.1:9090")
+	// Undo the three changes; what is left must equal the base.
+	c.Image = "ghcr.io/ingress-canary/ingress-canary:latest"
+	c.Args = slices.Replace(c.Args, slices.Index(c.Args, "--prometheus-url=http://10.88.0.1:9090"),
+		slices.Index(c.Args, "--prometheus-url=http://10.88.0.1:9090")+1, "--prometheus-url=http://prometheus.monitoring.svc:9090")
+	c.Env = slices.DeleteFunc(c.Env, func(e corev1.EnvVar) bool {
+		return e.Name == "KUBERNETES_SERVICE_HOST" || e.Name == "KUBERNETES_SERVICE_PORT"
+	})
+	var want appsv1.Deployment
+	b, err = json.Marshal(base[key])
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &want))
+	assert.Equal(t, want, d, "the overlay's Deployment, with its three changes undone")
+	for k, obj := range base {
+		if k != key {
+			assert.Equal(t, obj, overlay[k], "%s is not changed by the overlay", k)
+		}
+	}
+}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 )
 
 // Binaries are the executables and files the cluster runs. e2e/setup/setup.sh
@@ -27,6 +29,15 @@ type Binaries struct {
 	// up before Traefik existed still serves the suites that do not use it.
 	Traefik        string // TRAEFIK_BIN
 	GatewayAPICRDs string // GATEWAY_API_CRDS: sigs.k8s.io/gateway-api's config/crd/standard in the module cache
+
+	// The node's parts, needed only with Options.Node.
+	Kubectl       string // KUBECTL_BIN, for kubectl apply -k
+	Kubelet       string // KUBELET_BIN
+	KubeScheduler string // KUBE_SCHEDULER_BIN
+	Containerd    string // CONTAINERD_BIN (Debian's containerd, with its runc)
+	Ctr           string // CTR_BIN
+	CNIPlugins    string // CNI_BIN_DIR (Debian's containernetworking-plugins)
+	PauseImage    string // PAUSE_IMAGE: the sandbox image's tarball (e2e/image)
 }
 
 // CacheDir is where setup.sh keeps binaries and the nginx payload: outside the
@@ -73,6 +84,13 @@ func LoadBinaries() (Binaries, error) {
 		TestApp:               os.Getenv("TESTAPP_BIN"),
 		Traefik:               get("TRAEFIK_BIN"),
 		GatewayAPICRDs:        get("GATEWAY_API_CRDS"),
+		Kubectl:               get("KUBECTL_BIN"),
+		Kubelet:               get("KUBELET_BIN"),
+		KubeScheduler:         get("KUBE_SCHEDULER_BIN"),
+		Containerd:            get("CONTAINERD_BIN"),
+		Ctr:                   get("CTR_BIN"),
+		CNIPlugins:            get("CNI_BIN_DIR"),
+		PauseImage:            get("PAUSE_IMAGE"),
 	}
 	// A manifest written by a setup.sh older than the traefik step lacks
 	// these; setup.sh's own paths are the answer then.
@@ -82,12 +100,62 @@ func LoadBinaries() (Binaries, error) {
 	if b.GatewayAPICRDs == "" {
 		b.GatewayAPICRDs = filepath.Join(goModCache(), "sigs.k8s.io", "gateway-api@"+GatewayAPIVersion, "config", "crd", "standard")
 	}
-	var missing []string
-	for name, path := range map[string]string{
+	b.nodeDefaults()
+	return b, checkFiles(map[string]string{
 		"KUBE_APISERVER_BIN": b.KubeAPIServer, "KUBE_CONTROLLER_MANAGER_BIN": b.KubeControllerManager,
 		"ETCD_BIN": b.Etcd, "INGRESS_NGINX_BIN": b.IngressNginx, "NGINX_PAYLOAD": b.NginxPayload,
 		"NGINX_BIN": b.Nginx, "PROMETHEUS_BIN": b.Prometheus,
-	} {
+	})
+}
+
+// nodeDefaults fills in the node's parts that a manifest written by an older
+// setup.sh lacks, from where setup.sh puts them: the kubelet and
+// kube-scheduler beside kube-apiserver (same version), Debian's containerd,
+// ctr and CNI plugins, and the newest pause image in the cache.
+func (b *Binaries) nodeDefaults() {
+	dir, base := filepath.Split(b.KubeAPIServer)
+	if version, ok := strings.CutPrefix(base, "kube-apiserver"); ok && dir != "" {
+		if b.Kubelet == "" {
+			b.Kubelet = filepath.Join(dir, "kubelet"+version)
+		}
+		if b.KubeScheduler == "" {
+			b.KubeScheduler = filepath.Join(dir, "kube-scheduler"+version)
+		}
+	}
+	for _, f := range []struct {
+		path *string
+		name string
+	}{{&b.Containerd, "containerd"}, {&b.Ctr, "ctr"}} {
+		if *f.path == "" {
+			*f.path, _ = exec.LookPath(f.name)
+		}
+	}
+	if b.CNIPlugins == "" {
+		b.CNIPlugins = "/usr/lib/cni"
+	}
+	if b.PauseImage == "" {
+		var newest time.Time
+		matches, _ := filepath.Glob(filepath.Join(CacheDir(), "image", "pause-*.tar"))
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && st.ModTime().After(newest) {
+				b.PauseImage, newest = m, st.ModTime()
+			}
+		}
+	}
+}
+
+// checkNode checks the node's parts (Options.Node).
+func (b Binaries) checkNode() error {
+	return checkFiles(map[string]string{
+		"KUBECTL_BIN": b.Kubectl, "KUBELET_BIN": b.Kubelet, "KUBE_SCHEDULER_BIN": b.KubeScheduler, "CONTAINERD_BIN": b.Containerd,
+		"CTR_BIN": b.Ctr, "CNI_BIN_DIR": b.CNIPlugins, "PAUSE_IMAGE": b.PauseImage,
+	})
+}
+
+// checkFiles reports every entry that is unset or names no file, in one error.
+func checkFiles(files map[string]string) error {
+	var missing []string
+	for name, path := range files {
 		if path == "" {
 			missing = append(missing, name+" (unset)")
 		} else if _, err := os.Stat(path); err != nil {
@@ -95,10 +163,11 @@ func LoadBinaries() (Binaries, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return b, fmt.Errorf("cluster: missing %s; run e2e/setup/setup.sh (make setup) first (manifest: %s)",
-			strings.Join(missing, ", "), manifest)
+		sort.Strings(missing)
+		return fmt.Errorf("cluster: missing %s; run e2e/setup/setup.sh (make setup) first (manifest: %s)",
+			strings.Join(missing, ", "), filepath.Join(CacheDir(), "manifest.env"))
 	}
-	return b, nil
+	return nil
 }
 
 // goModCache is where the go command keeps modules: GOMODCACHE, else the

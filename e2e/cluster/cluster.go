@@ -45,6 +45,11 @@ type Options struct {
 	// GatewayClassName, and turns on Traefik's kubernetesGateway provider.
 	// It needs RouterTraefik in Routers.
 	GatewayAPI bool
+	// Node, if set, also starts a real node (containerd, runc, CNI bridge,
+	// kubelet) and kube-scheduler, and the kube-controller-manager controllers
+	// Deployments, Services and PDBs need, so Pods run; see node.go. The
+	// apiserver and Prometheus then listen on NodeIP too, for the Pods.
+	Node *NodeOptions
 }
 
 // Cluster is a running local cluster; see the package documentation.
@@ -90,8 +95,11 @@ type Cluster struct {
 	// scrapeInterval is Prometheus' scrape interval (Options.ScrapeInterval).
 	scrapeInterval time.Duration
 	routers        routerSet // Options.Routers
-	stopped        bool
-	stopErr        error
+	// withNode is Options.Node != nil; node is the running node.
+	withNode bool
+	node     *node
+	stopped  bool
+	stopErr  error
 }
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, Prometheus,
@@ -132,6 +140,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		scrapeJobs:     map[string][]string{},
 		scrapeInterval: o.ScrapeInterval,
 		routers:        routers,
+		withNode:       o.Node != nil,
 	}
 	if routers.nginx {
 		c.HTTPURL = "http://127.0.0.1:" + strconv.Itoa(nginxHTTPPort)
@@ -140,6 +149,11 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if routers.traefik {
 		c.TraefikURL = "http://127.0.0.1:" + strconv.Itoa(traefikHTTPPort)
 		c.TraefikMetricsURL = "http://127.0.0.1:" + strconv.Itoa(traefikMetricsPort) + "/metrics"
+	}
+	if c.withNode {
+		if err := bins.checkNode(); err != nil {
+			return nil, err
+		}
 	}
 	if c.scrapeInterval <= 0 {
 		c.scrapeInterval = time.Second
@@ -193,6 +207,9 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	}
 	if err == nil {
 		err = step("kube-controller-manager", func() error { return c.startControllerManager(ctx) })
+	}
+	if err == nil && o.Node != nil {
+		err = step("node", func() error { return c.startNode(ctx, *o.Node) })
 	}
 	if err == nil && full {
 		err = step("ingress class", func() error { return c.createIngressClass(ctx) })
@@ -249,11 +266,17 @@ func (c *Cluster) Stop() error {
 	c.stopped = true
 	// Test processes first (they may talk to the rest), then the reverse of
 	// the start order.
-	procs := append(append([]*component{}, c.extra...), c.testapp, c.traefik, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd)
-	sink := c.sink
+	extra := append([]*component{}, c.extra...)
+	procs := []*component{c.testapp, c.traefik, c.ingress, c.prometheus, c.kcm, c.apiserver, c.etcd}
+	sink, node := c.sink, c.node
 	c.mu.Unlock()
 	t := time.Now()
 	var errs []error
+	for _, p := range extra {
+		errs = append(errs, p.stop(10*time.Second))
+	}
+	// The node's Pods are test processes too.
+	errs = append(errs, node.stop())
 	for _, p := range procs {
 		if p != nil {
 			errs = append(errs, p.stop(10*time.Second))
@@ -276,6 +299,9 @@ func (c *Cluster) Logs() string {
 	names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "prometheus", "ingress-nginx", "testapp"}
 	if c.routers.traefik {
 		names = append(names, "traefik")
+	}
+	if c.withNode {
+		names = append(names, "containerd", "kubelet", "kube-scheduler")
 	}
 	parts := make([]string, 0, len(names))
 	for _, n := range names {

@@ -54,7 +54,7 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 func (c *Cluster) startAPIServer(ctx context.Context) error {
 	p, err := startComponent("kube-apiserver", c.logPath("kube-apiserver"), nil, c.bins.KubeAPIServer,
 		"--etcd-servers=http://127.0.0.1:"+strconv.Itoa(etcdClientPort),
-		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--bind-address="+c.listenAddr(), "--advertise-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(apiserverPort),
 		"--tls-cert-file="+c.pki.serverCert, "--tls-private-key-file="+c.pki.serverKey,
 		"--client-ca-file="+c.pki.caCert,
@@ -128,6 +128,32 @@ var controllers = []string{
 	"namespace-controller", "root-ca-certificate-publisher-controller", "clusterrole-aggregation-controller",
 }
 
+// nodeControllers are the controllers a node's workloads need besides:
+// Deployments, their ReplicaSets, Services' EndpointSlices, PDBs, the
+// collection of Pods of a deleted node, and node lifecycle (the kubelet
+// registers its Node with the not-ready NoSchedule taint; this controller
+// lifts it once the Node is Ready).
+var nodeControllers = []string{
+	"deployment-controller", "replicaset-controller", "endpointslice-controller",
+	"disruption-controller", "pod-garbage-collector-controller", "node-lifecycle-controller",
+}
+
+func (c *Cluster) controllers() []string {
+	if c.withNode {
+		return append(append([]string{}, controllers...), nodeControllers...)
+	}
+	return controllers
+}
+
+// listenAddr is where the apiserver and Prometheus listen: loopback, or
+// every address of the sandbox when Pods on the node (NodeIP) need them.
+func (c *Cluster) listenAddr() string {
+	if c.withNode {
+		return "0.0.0.0"
+	}
+	return "127.0.0.1"
+}
+
 func (c *Cluster) startControllerManager(ctx context.Context) error {
 	p, err := startComponent("kube-controller-manager", c.logPath("kube-controller-manager"), nil,
 		c.bins.KubeControllerManager,
@@ -136,7 +162,7 @@ func (c *Cluster) startControllerManager(ctx context.Context) error {
 		"--authorization-kubeconfig="+c.Kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(kcmPort),
 		"--cert-dir="+filepath.Join(c.dir, "kcm-certs"),
-		"--controllers="+strings.Join(controllers, ","),
+		"--controllers="+strings.Join(c.controllers(), ","),
 		"--service-account-private-key-file="+c.pki.saKey,
 		"--root-ca-file="+c.pki.caCert,
 		"--use-service-account-credentials=false",

@@ -13,7 +13,13 @@
 //   - Prometheus scraping ingress-nginx (and Traefik) every second;
 //   - the project's test backend (e2e/testapp), which serves each application
 //     version on its own address, published through selector-less Services and
-//     hand-written EndpointSlices (see DeployVersion).
+//     hand-written EndpointSlices (see DeployVersion);
+//   - optionally (Options.Node, see node.go), a real node so that Pods run: a
+//     kubelet v1.36 on cgroup v1 (failCgroupV1: false, cgroupfs driver),
+//     Debian's containerd 1.6 and runc, CNI's bridge plugin on 10.88.0.0/16,
+//     kube-scheduler, and the controller-manager's Deployment, ReplicaSet,
+//     EndpointSlice and disruption controllers. Images come from tarballs
+//     (e2e/image), never from a registry.
 //
 // The binaries come from e2e/setup/setup.sh, which builds or installs them once
 // into a cache outside the checkout (see Binaries).

@@ -69,7 +69,7 @@ func (c *Cluster) StartPrometheus() error {
 		"--config.file="+c.prometheusConfig(),
 		"--storage.tsdb.path="+filepath.Join(c.dir, "prometheus-data"),
 		"--storage.tsdb.retention.time=1d",
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(prometheusPort),
+		"--web.listen-address="+c.listenAddr()+":"+strconv.Itoa(prometheusPort),
 		"--web.enable-lifecycle", // POST /-/reload after AddScrapeTarget
 		"--log.level=warn")
 	if err != nil {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent setup of every real part the e2e harness (e2e/cluster) runs:
-#   packages  Debian packages: nginx + Lua modules, Prometheus, tools
-#   build     kube-apiserver, kube-controller-manager, etcd, ingress-nginx
-#             (go build from the nested modules in e2e/setup/, only when missing)
+#   packages  Debian packages: nginx + Lua modules, Prometheus, tools; for the
+#             node: containerd, runc, containernetworking-plugins
+#   build     kube-apiserver, kube-controller-manager, kubectl, kubelet,
+#             kube-scheduler, etcd, ingress-nginx (go build from the nested
+#             modules in e2e/setup/, only when missing); the node's pause image
 #   traefik   Traefik, from a patched copy of its module (traefik/build.sh),
 #             only when missing; and the Gateway API module (its CRDs)
 #   nginx     the /etc/nginx payload: ingress-nginx's rootfs, patched template,
@@ -13,8 +15,8 @@
 #
 # Cold (empty Go caches) it takes ~20 minutes on 2 cores; warm, seconds.
 # Env overrides: KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN, ETCD_BIN,
-# INGRESS_NGINX_BIN, KUBECTL_BIN, TRAEFIK_BIN (use that binary, build nothing),
-# INGRESS_CANARY_CACHE.
+# INGRESS_NGINX_BIN, KUBECTL_BIN, KUBELET_BIN, KUBE_SCHEDULER_BIN, TRAEFIK_BIN (use that
+# binary, build nothing), INGRESS_CANARY_CACHE.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/versions.sh"
@@ -36,7 +38,8 @@ timed() { # timed NAME CMD...: runs CMD, prints one timing line
 # ------------------------------------------------------------------ packages
 PACKAGES=(nginx libnginx-mod-http-lua libnginx-mod-http-ndk libnginx-mod-http-headers-more-filter
   libnginx-mod-stream lua-nginx-cookie lua-nginx-dns lua-cjson lua-resty-core lua-resty-lrucache
-  prometheus iproute2 util-linux curl openssl ca-certificates)
+  prometheus iproute2 util-linux curl openssl ca-certificates
+  containerd runc containernetworking-plugins)
 
 packages() {
   local missing=() p
@@ -63,7 +66,7 @@ packages() {
 # packaged services must not run on the host.
 stop_host_services() {
   local s
-  for s in nginx prometheus prometheus-node-exporter; do
+  for s in nginx prometheus prometheus-node-exporter containerd; do
     if command -v systemctl >/dev/null && systemctl is-active --quiet "$s" 2>/dev/null; then
       systemctl stop "$s" || true
       systemctl disable "$s" >/dev/null 2>&1 || true
@@ -107,6 +110,32 @@ build_k8s() {
   # kubectl, for people (e2e/setup/kubectl.sh) and the demo
   [ -n "${KUBECTL_BIN:-}" ] ||
     CGO_ENABLED=0 gobuild "$IC_BIN/kubectl-$K8S_VERSION" k8s k8s.io/kubernetes/cmd/kubectl -ldflags "$ld"
+  # the node (e2e/cluster Options.Node); upstream builds the kubelet static too
+  [ -n "${KUBELET_BIN:-}" ] ||
+    CGO_ENABLED=0 gobuild "$IC_BIN/kubelet-$K8S_VERSION" k8s k8s.io/kubernetes/cmd/kubelet -ldflags "$ld"
+  [ -n "${KUBE_SCHEDULER_BIN:-}" ] ||
+    CGO_ENABLED=0 gobuild "$IC_BIN/kube-scheduler-$K8S_VERSION" k8s k8s.io/kubernetes/cmd/kube-scheduler -ldflags "$ld"
+}
+
+# The node's sandbox image: there is no registry to pull registry.k8s.io/pause
+# from, so e2e/image builds one from its own pause program. Keyed by a hash of
+# the builder's sources.
+pause_image_path() {
+  local h
+  h=$(cat "$HERE/../image/go.sum" "$HERE/../image/"*.go "$HERE/../image/cmd/"*/*.go | sha256sum | cut -c1-12)
+  echo "$IC_CACHE/image/pause-$h.tar"
+}
+
+build_pause_image() {
+  local out bin
+  out=$(pause_image_path)
+  [ -s "$out" ] && return 0
+  mkdir -p "$IC_CACHE/image"
+  bin=$IC_CACHE/image/pause.bin.$$
+  (cd "$HERE/../image" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin" ./cmd/pause &&
+    go run ./cmd/build-image -pause -binary "$bin" -ref registry.k8s.io/pause:3.10 -tarball "$out.tmp.$$" >/dev/null)
+  rm -f "$bin"
+  mv "$out.tmp.$$" "$out"
 }
 
 build_etcd() {
@@ -127,6 +156,7 @@ build() {
   timed build-etcd build_etcd
   timed build-ingress-nginx build_ingress_nginx
   timed build-k8s build_k8s
+  timed build-pause-image build_pause_image
 }
 
 # ------------------------------------------------------------------ traefik
@@ -196,6 +226,12 @@ manifest() {
     echo "NGINX_PAYLOAD=$(nginx_payload_dir)/etc-nginx"
     echo "NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)"
     echo "PROMETHEUS_BIN=$(command -v prometheus || echo /usr/bin/prometheus)"
+    echo "KUBELET_BIN=${KUBELET_BIN:-$IC_BIN/kubelet-$K8S_VERSION}"
+    echo "KUBE_SCHEDULER_BIN=${KUBE_SCHEDULER_BIN:-$IC_BIN/kube-scheduler-$K8S_VERSION}"
+    echo "CONTAINERD_BIN=$(command -v containerd || echo /usr/bin/containerd)"
+    echo "CTR_BIN=$(command -v ctr || echo /usr/bin/ctr)"
+    echo "CNI_BIN_DIR=/usr/lib/cni"
+    echo "PAUSE_IMAGE=$(pause_image_path)"
   } > "$m.tmp"
   mv "$m.tmp" "$m"
   echo "setup: manifest $m" >&2
