@@ -59,6 +59,7 @@ func TestRolloutPromotesInOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"patch ingresses web application/merge-patch+json",        // Promoting
+		"create ingresses web-canary-keep",                        // web-v1 stays referenced
 		"patch ingresses web-canary application/merge-patch+json", // weight 100
 		"patch ingresses web application/merge-patch+json",        // stage Switched
 		"patch ingresses web application/json-patch+json",         // primary → web-v2
@@ -66,6 +67,14 @@ func TestRolloutPromotesInOrder(t *testing.T) {
 		"delete ingresses web-canary",
 	}, order)
 	assert.False(t, f.canaryExists("web"))
+	keeper := f.ingress("web-canary-keep")
+	assert.True(t, metav1.IsControlledBy(keeper, f.ingress("web")))
+	assert.Equal(t, "uid-primary-1.keep.ingress-canary.invalid", keeper.Spec.Rules[0].Host)
+	assert.Equal(t, "web-v1", keeper.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, "the old stable Service, after the switch")
+	f.now = f.now.Add(10 * time.Second)
+	f.sync("web")
+	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "delete ingresses web-canary-keep"}, f.writes(),
+		"KeepStableFor after the switch, the keeper goes")
 	web := f.ingress("web")
 	assert.Equal(t, "web-v2", web.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name)
 	assert.Equal(t, int32(80), web.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Port.Number)

@@ -61,7 +61,7 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		analyzer: &stubAnalyzer{verdict: analysis.Verdict{Outcome: analysis.Pass, Reason: "error rate 0.00%"}}, now: t0}
 	factory := informers.NewSharedInformerFactory(f.client, 0)
 	ctrl, err := New(f.client, factory, f.recorder, f.analyzer, NewMetrics(prometheus.NewRegistry()), zap.NewNop(),
-		Options{IngressClass: "nginx", Machine: weights.Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}, Now: func() time.Time { return f.now }})
+		Options{IngressClass: "nginx", Machine: weights.Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second, KeepStableFor: 10 * time.Second}, Now: func() time.Time { return f.now }})
 	require.NoError(t, err)
 	f.ctrl = ctrl
 	ctx, cancel := context.WithCancel(context.Background())

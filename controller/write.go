@@ -61,6 +61,11 @@ func (c *Controller) applyTraffic(ctx context.Context, primary *networkingv1.Ing
 	if t == nil {
 		return nil // bad input: traffic stays exactly as it is
 	}
+	// Before any switch in this sync: the keeper must already reference the
+	// stable Service when the primary stops doing so.
+	if err := c.convergeKeeper(ctx, primary, in, w, t.KeepStable); err != nil {
+		return err
+	}
 	if !t.Canary {
 		return c.deleteCanary(ctx, w.Canary)
 	}
@@ -143,6 +148,8 @@ func ownedAnnotationChanges(cur, desired *networkingv1.Ingress) map[string]any {
 
 // deleteCanary removes our canary Ingress, with a UID precondition so that a
 // same-named Ingress created meanwhile by someone else is never deleted.
+// deleteCanary deletes an Ingress of ours (the canary, or the keeper), if it
+// still is the one we read.
 func (c *Controller) deleteCanary(ctx context.Context, canary *networkingv1.Ingress) error {
 	if canary == nil {
 		return nil

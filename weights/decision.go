@@ -15,11 +15,15 @@ type Config struct {
 	Settle time.Duration
 	// ReadinessRecheck is a fallback requeue while the canary has no ready endpoints.
 	ReadinessRecheck time.Duration
+	// KeepStableFor is how long the stable Service stays referenced after the
+	// primary stopped routing to it: the data plane's sync (ingress-nginx:
+	// up to ~3.3 s) plus a reload under load.
+	KeepStableFor time.Duration
 }
 
 // DefaultConfig is what the controller uses unless its flags say otherwise: its
 // --promotion-settle defaults to Settle, and ReadinessRecheck has no flag.
-var DefaultConfig = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}
+var DefaultConfig = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second, KeepStableFor: 10 * time.Second}
 
 // Input is everything the controller read for one primary Ingress.
 type Input struct {
@@ -54,6 +58,13 @@ type Traffic struct {
 	Weight annotations.Weight
 	// SwitchPrimary says the primary's replaced paths should point at the canary Service.
 	SwitchPrimary bool
+	// KeepStable says an Ingress of ours should keep routing (on a host no
+	// client uses) to the stable Service across the promotion's switch.
+	// ingress-nginx reloads nginx when the primary's backend changes and drops
+	// the stable upstream at once; workers that still run the old
+	// configuration then answer 503 for it (seen in e2e: 3 to 11 requests per
+	// switch under load). Kept referenced, the upstream outlives the reload.
+	KeepStable bool
 }
 
 // Event is a user-visible decision, recorded on the primary Ingress.

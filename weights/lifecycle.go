@@ -39,6 +39,7 @@ func (m *machine) settled() {
 	m.noCanary()
 	st := m.in.Status
 	if st.Phase == PhaseSucceeded && st.Revision == m.in.Spec.CanaryService {
+		m.keepStableWhileDue()
 		return
 	}
 	if st.Active() {

@@ -61,7 +61,13 @@ func canaryAt(w annotations.Weight) *Traffic { return &Traffic{Canary: true, Wei
 
 var noCanary = &Traffic{}
 
-var cfg = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}
+// promoting is 100 % on the canary with the stable Service kept referenced.
+var promoting = &Traffic{Canary: true, Weight: annotations.Full, KeepStable: true}
+
+// keeping is no canary, with the old stable Service still referenced.
+var keeping = &Traffic{KeepStable: true}
+
+var cfg = Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second, KeepStableFor: 10 * time.Second}
 
 func TestDecide(t *testing.T) {
 	cases := []struct {
@@ -122,7 +128,7 @@ func TestDecide(t *testing.T) {
 				in.Status = onStep(3, "50")
 				in.Verdict = verdict(analysis.Pass, "ok")
 			}),
-			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: promoting,
 			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
 			check: func(t *testing.T, d Decision) { assert.Equal(t, StageFullWeight, d.Status.Stage) },
 		},
@@ -240,7 +246,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "promote skips the remaining steps", in: input(func(in *Input) { in.Status = onStep(1, "5"); in.Commands.Promote = true }),
-			phase: PhasePromoting, step: 1, weight: "100", traffic: canaryAt(annotations.Full),
+			phase: PhasePromoting, step: 1, weight: "100", traffic: promoting,
 			events: []string{"PromoteRequested", "Promoting"}, requeue: 5 * time.Second,
 		},
 		{
@@ -250,7 +256,7 @@ func TestDecide(t *testing.T) {
 				in.Status.Phase, in.Status.AwaitingPromotion = PhasePaused, true
 				in.Commands.Promote = true
 			}),
-			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full),
+			phase: PhasePromoting, step: 3, weight: "100", traffic: promoting,
 			events: []string{"PromoteRequested", "Promoting"}, requeue: 5 * time.Second,
 		},
 		{
@@ -275,7 +281,7 @@ func TestDecide(t *testing.T) {
 				in.StableService = "web-v2"
 				in.Commands.Abort = true
 			}),
-			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true},
+			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true, KeepStable: true},
 			events: []string{"CommandIgnored"}, requeue: 3 * time.Second,
 		},
 		{
@@ -303,13 +309,13 @@ func TestDecide(t *testing.T) {
 			name: "promotion waits for nginx to apply 100 %", in: input(func(in *Input) {
 				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(58 * time.Second)}
 			}),
-			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full), requeue: 3 * time.Second,
+			phase: PhasePromoting, step: 3, weight: "100", traffic: promoting, requeue: 3 * time.Second,
 		},
 		{
 			name: "promotion switches the primary after settling", in: input(func(in *Input) {
 				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(50 * time.Second)}
 			}),
-			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true},
+			phase: PhasePromoting, step: 3, weight: "100", traffic: &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: true, KeepStable: true},
 			events: []string{"PrimarySwitched"}, requeue: 5 * time.Second,
 			check: func(t *testing.T, d Decision) { assert.Equal(t, StageSwitched, d.Status.Stage) },
 		},
@@ -318,14 +324,14 @@ func TestDecide(t *testing.T) {
 				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageSwitched, StageStarted: at(50 * time.Second)}
 				in.StableService = "web-v2"
 			}),
-			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: keeping, events: []string{"Promoted"}, requeue: 10 * time.Second,
 		},
 		{
 			name: "promote-by weight holds 100 % until the source changes", in: input(func(in *Input) {
 				in.Spec = spec(func(s *annotations.Spec) { s.PromoteBy = annotations.PromoteByWeight })
 				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(0)}
 			}),
-			phase: PhasePromoting, step: 3, weight: "100", traffic: canaryAt(annotations.Full), events: []string{"AwaitingSourceUpdate"},
+			phase: PhasePromoting, step: 3, weight: "100", traffic: promoting, events: []string{"AwaitingSourceUpdate"},
 		},
 		{
 			name: "promote-by weight succeeds once the primary routes to the canary", in: input(func(in *Input) {
@@ -333,7 +339,7 @@ func TestDecide(t *testing.T) {
 				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Step: 3, Weight: percent("100"), Stage: StageFullWeight, StageStarted: at(0)}
 				in.StableService = "web-v2"
 			}),
-			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: keeping, events: []string{"Promoted"}, requeue: 10 * time.Second,
 		},
 		{
 			name: "succeeded stays succeeded with nothing to write", in: input(func(in *Input) {
@@ -418,7 +424,7 @@ func TestDecide(t *testing.T) {
 				in.Status = onStep(1, "0")
 				in.Verdict = verdict(analysis.Pass, "ok")
 			}),
-			phase: PhasePromoting, step: 1, weight: "100", traffic: canaryAt(annotations.Full),
+			phase: PhasePromoting, step: 1, weight: "100", traffic: promoting,
 			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
 		},
 		{
@@ -485,6 +491,21 @@ func TestDecide(t *testing.T) {
 			phase: PhaseInvalid, step: 1, weight: "0", traffic: nil, events: []string{"InvalidSpec"},
 		},
 		{
+			name: "a promoted rollout keeps the old stable Service until KeepUntil", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Stable: "web-v1", Step: 3, Weight: percent("100"), KeepUntil: at(time.Minute + 4*time.Second)}
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: keeping, requeue: 4 * time.Second,
+		},
+		{
+			name: "then lets it go", in: input(func(in *Input) {
+				in.Status = Status{Phase: PhaseSucceeded, Revision: "web-v2", Stable: "web-v1", Step: 3, Weight: percent("100"), KeepUntil: at(time.Minute)}
+				in.StableService = "web-v2"
+			}),
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary,
+			check: func(t *testing.T, d Decision) { assert.Nil(t, d.Status.KeepUntil) },
+		},
+		{
 			name: "a new stable-service mid-rollout restarts it", in: input(func(in *Input) {
 				in.Status = onStep(2, "10")
 				in.Status.Stable = "api-v1"
@@ -500,7 +521,7 @@ func TestDecide(t *testing.T) {
 				in.Status = Status{Phase: PhasePromoting, Revision: "web-v2", Stable: "web-v1", Step: 3, Weight: percent("100"), Stage: StageSwitched, StageStarted: at(0)}
 				in.StableService = "web-v2"
 			}),
-			phase: PhaseSucceeded, step: 3, weight: "100", traffic: noCanary, events: []string{"Promoted"},
+			phase: PhaseSucceeded, step: 3, weight: "100", traffic: keeping, events: []string{"Promoted"}, requeue: 10 * time.Second,
 		},
 	}
 	for _, tc := range cases {

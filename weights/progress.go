@@ -21,6 +21,7 @@ func (m *machine) progress() {
 		m.keepTraffic()
 	default: // Succeeded or Failed for this revision: nothing carries traffic.
 		m.noCanary()
+		m.keepStableWhileDue()
 	}
 }
 

@@ -17,7 +17,7 @@ func (m *machine) enterPromoting() {
 	m.next.AwaitingPromotion = false
 	m.next.Message = fmt.Sprintf("promoting %s: canary weight 100 %%", m.in.Spec.CanaryService)
 	m.event("Promoting", "%s", m.next.Message)
-	m.traffic = &Traffic{Canary: true, Weight: annotations.Full}
+	m.traffic = &Traffic{Canary: true, Weight: annotations.Full, KeepStable: true}
 	m.requeue = m.cfg.Settle
 }
 
@@ -26,7 +26,7 @@ func (m *machine) promote() {
 	st, spec := m.in.Status, m.in.Spec
 	settled := st.StageStarted == nil || !m.in.Now.Before(st.StageStarted.Add(m.cfg.Settle))
 	switched := st.Stage == StageSwitched
-	m.traffic = &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: switched}
+	m.traffic = &Traffic{Canary: true, Weight: annotations.Full, SwitchPrimary: switched, KeepStable: true}
 	if !settled {
 		m.requeue = st.StageStarted.Add(m.cfg.Settle).Sub(m.in.Now)
 		return
@@ -58,4 +58,23 @@ func (m *machine) succeed(why string) {
 	m.next.Stage, m.next.StageStarted, m.next.NextCheck = "", nil, nil
 	m.next.Message = fmt.Sprintf("promoted %s: %s; canary Ingress deleted", m.in.Spec.CanaryService, why)
 	m.event("Promoted", "%s", m.next.Message)
+	if m.cfg.KeepStableFor > 0 {
+		m.next.KeepUntil = m.at(m.in.Now.Add(m.cfg.KeepStableFor))
+	}
+	m.keepStableWhileDue()
+}
+
+// keepStableWhileDue keeps the old stable Service referenced until KeepUntil,
+// then lets it go (see Traffic.KeepStable).
+func (m *machine) keepStableWhileDue() {
+	until := m.next.KeepUntil
+	if until == nil {
+		return
+	}
+	if m.in.Now.Before(*until) {
+		m.traffic.KeepStable = true
+		m.requeue = until.Sub(m.in.Now)
+		return
+	}
+	m.next.KeepUntil = nil
 }

@@ -58,6 +58,9 @@ type Status struct {
 	// Stage and StageStarted track a promotion in progress.
 	Stage        Stage      `json:"stage,omitempty"`
 	StageStarted *time.Time `json:"stageStarted,omitempty"`
+	// KeepUntil is when a promoted rollout stops keeping the old stable
+	// Service referenced (see Traffic.KeepStable).
+	KeepUntil *time.Time `json:"keepUntil,omitempty"`
 	// AwaitingPromotion marks a Paused rollout that waits for a manual promote.
 	AwaitingPromotion bool `json:"awaitingPromotion,omitempty"`
 	Failures          int  `json:"failures,omitempty"`
