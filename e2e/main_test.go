@@ -50,7 +50,7 @@ func startSuite() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now()
-	opts := cluster.Options{Log: prefixWriter("cluster: ")}
+	opts := cluster.Options{Log: cluster.PrefixWriter("cluster: ")}
 	if suiteRouter() == "traefik" {
 		// Traefik alone: no ingress-nginx process runs, so every rollout
 		// below is served and measured by Traefik only.
@@ -101,15 +101,4 @@ func stopSuite() {
 	if suite.cluster != nil {
 		_ = suite.cluster.Stop()
 	}
-}
-
-// prefixWriter prints each write as a line with a prefix, for the harness's progress.
-type prefixWriter string
-
-func (p prefixWriter) Write(b []byte) (int, error) {
-	fmt.Print(string(p) + string(b))
-	if len(b) > 0 && b[len(b)-1] != '\n' {
-		fmt.Println()
-	}
-	return len(b), nil
 }

@@ -101,35 +101,13 @@ func TestSmoke(t *testing.T) {
 		return fmt.Sprintf(`sum by (canary, ingress, service) (nginx_ingress_controller_requests{namespace=%q,host=%q,method=%q,status="200"})`,
 			ns, host, method)
 	}
-	var last []promSample
-	waitFor(t, 20*time.Second, "prometheus counts equal the client's", func() error {
-		post, err := prom.query(query(http.MethodPost))
-		if err != nil {
-			return err
-		}
-		put, err := prom.query(query(http.MethodPut))
-		if err != nil {
-			return err
-		}
-		last = append(post, put...)
-		got := map[string]int{}
-		for _, s := range post {
-			got["POST canary="+s.Metric["canary"]+" ingress="+s.Metric["ingress"]] += int(s.Value)
-		}
-		for _, s := range put {
-			got["PUT canary="+s.Metric["canary"]+" ingress="+s.Metric["ingress"]] += int(s.Value)
-		}
-		want := map[string]int{
-			"POST canary= ingress=web":                weighted["v1"],
-			"POST canary=smoke-web-v2-80 ingress=web": weighted["v2"],
-			"PUT canary=smoke-web-v2-80 ingress=web":  50,
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("got %v, want %v", got, want)
-		}
-		return nil
+	key := func(s promSample) string { return "canary=" + s.Metric["canary"] + " ingress=" + s.Metric["ingress"] }
+	got := waitForCounts(t, prom, query, key, map[string]int{
+		"POST canary= ingress=web":                weighted["v1"],
+		"POST canary=smoke-web-v2-80 ingress=web": weighted["v2"],
+		"PUT canary=smoke-web-v2-80 ingress=web":  50,
 	})
-	t.Logf("prometheus: %v", last)
+	t.Logf("prometheus: %v", got)
 
 	// Extra scrape targets are picked up on reload.
 	require.NoError(t, c.AddScrapeTarget("prometheus-self", strings.TrimPrefix(c.PrometheusURL, "http://")))
@@ -237,6 +215,31 @@ func waitFor(t *testing.T, timeout time.Duration, what string, f func() error) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// waitForCounts waits until Prometheus' POST and PUT counts, read with
+// query(method) and keyed by "METHOD "+key(sample), equal want, and returns
+// the last counts read.
+func waitForCounts(t *testing.T, prom promClient, query func(method string) string, key func(promSample) string, want map[string]int) map[string]int {
+	t.Helper()
+	var got map[string]int
+	waitFor(t, 20*time.Second, "Prometheus' counts equal the client's", func() error {
+		got = map[string]int{}
+		for _, method := range []string{http.MethodPost, http.MethodPut} {
+			samples, err := prom.query(query(method))
+			if err != nil {
+				return err
+			}
+			for _, s := range samples {
+				got[method+" "+key(s)] += int(s.Value)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("got %v, want %v", got, want)
+		}
+		return nil
+	})
+	return got
 }
 
 type promSample struct {

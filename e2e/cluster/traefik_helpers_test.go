@@ -108,15 +108,6 @@ func histogramShape(t *testing.T, f *dto.MetricFamily, match func(map[string]str
 	return labels, buckets
 }
 
-// sumBy adds up the query's samples by the values of label.
-func sumBy(samples []promSample, label string) map[string]int {
-	out := map[string]int{}
-	for _, s := range samples {
-		out[s.Metric[label]] += int(s.Value)
-	}
-	return out
-}
-
 // procNamed reports the processes whose command name contains part.
 func procNamed(part string) []string {
 	var out []string

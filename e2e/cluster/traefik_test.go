@@ -114,29 +114,8 @@ func checkTraefikSeries(t *testing.T, c *cluster.Cluster, weighted map[string]in
 		return fmt.Sprintf(`sum by (service) (traefik_service_requests_total{job="traefik",method=%q,code="200",service=~%q})`,
 			method, trNS+"-web-.*")
 	}
-	var got map[string]int
-	waitFor(t, 20*time.Second, "Prometheus' Traefik counts equal the client's", func() error {
-		post, err := prom.query(q(http.MethodPost))
-		if err != nil {
-			return err
-		}
-		put, err := prom.query(q(http.MethodPut))
-		if err != nil {
-			return err
-		}
-		got = map[string]int{}
-		for svc, v := range sumBy(post, "service") {
-			got["POST "+svc] = v
-		}
-		for svc, v := range sumBy(put, "service") {
-			got["PUT "+svc] = v
-		}
-		want := map[string]int{"POST " + stable: weighted["v1"], "POST " + canary: weighted["v2"], "PUT " + canary: testers}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("got %v, want %v", got, want)
-		}
-		return nil
-	})
+	got := waitForCounts(t, prom, q, func(s promSample) string { return s.Metric["service"] },
+		map[string]int{"POST " + stable: weighted["v1"], "POST " + canary: weighted["v2"], "PUT " + canary: testers})
 	t.Logf("prometheus: %v", got)
 }
 

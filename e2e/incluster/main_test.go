@@ -75,7 +75,7 @@ func start() error {
 		return err
 	}
 	c, err := cluster.Start(ctx, cluster.Options{
-		WorkDir: dir, Log: prefixWriter(""),
+		WorkDir: dir, Log: cluster.PrefixWriter(""),
 		Node: &cluster.NodeOptions{Images: []string{tarball}},
 	})
 	suite.cluster = c
@@ -107,15 +107,4 @@ func buildImage(ctx context.Context, root, dir string) (string, error) {
 	suite.imageReport = string(out)
 	fmt.Printf("incluster: image built in %.1fs: %s", time.Since(t0).Seconds(), out)
 	return tarball, nil
-}
-
-// prefixWriter prints each write as a line with a prefix.
-type prefixWriter string
-
-func (p prefixWriter) Write(b []byte) (int, error) {
-	fmt.Print(string(p) + string(b))
-	if len(b) > 0 && b[len(b)-1] != '\n' {
-		fmt.Println()
-	}
-	return len(b), nil
 }
