@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// ingress-nginx (with --enable-annotation-validation, its default since
-// v1.9) drops a canary annotation whose value has characters outside a fixed
-// set, silently: testers would then not be routed. These are its sets for the
+// ingress-nginx (with --enable-annotation-validation, the default in its
+// recent releases) drops a canary annotation whose value has characters
+// outside a fixed set, silently: testers would then not be routed. These are its sets for the
 // routing keys, so that such a value is refused here, by name, instead.
 var (
 	// nginxBasicChars is its set for canary-by-header, -by-header-value and
