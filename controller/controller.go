@@ -155,12 +155,19 @@ func servicesOf(obj any) ([]string, error) {
 	return out, nil
 }
 
-// enqueueIngress queues a primary, or the owner of a canary Ingress we manage.
-func (c *Controller) enqueueIngress(obj any) {
+// ingressOf is the Ingress an informer event carries, also inside a deletion
+// tombstone.
+func ingressOf(obj any) (*networkingv1.Ingress, bool) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
 	ing, ok := obj.(*networkingv1.Ingress)
+	return ing, ok
+}
+
+// enqueueIngress queues a primary, or the owner of a canary Ingress we manage.
+func (c *Controller) enqueueIngress(obj any) {
+	ing, ok := ingressOf(obj)
 	if !ok {
 		return
 	}
@@ -182,10 +189,7 @@ func (c *Controller) enqueueIngress(obj any) {
 // to: an Ingress that starts or stops sharing a rollout's stable or canary
 // Service changes what that rollout's pre-flight checks say.
 func (c *Controller) enqueueSharers(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	ing, ok := obj.(*networkingv1.Ingress)
+	ing, ok := ingressOf(obj)
 	if !ok {
 		return
 	}
