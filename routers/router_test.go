@@ -28,3 +28,13 @@ func TestRefuseNamesTheRouterAndKey(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, `annotation ingress-canary.dev/header-pattern="^a$" is invalid: not set with --router=partial: it matches headers exactly only`, got[0].Error())
 }
+func TestLookupGateway(t *testing.T) {
+	g, err := LookupGateway("traefik.io/gateway-controller")
+	require.NoError(t, err)
+	assert.Equal(t, HTTPRouteBackendRefs, g.Writes)
+	assert.Equal(t, "traefik-gateway", g.Metrics.Name())
+	assert.Empty(t, g.NameProblem("web"))
+	assert.NotEmpty(t, g.NameProblem("edge-gw-web"))
+	_, err = LookupGateway("gateway.envoyproxy.io/gatewayclass-controller")
+	assert.ErrorContains(t, err, `not "gateway.envoyproxy.io/gatewayclass-controller"`)
+}

@@ -70,4 +70,4 @@ func (Traefik) Sides(t analysis.Target) (group, func(labels) bool, func(labels) 
 }
 
 // Dialects lists every data plane the analysis can read, by name.
-var Dialects = map[string]Dialect{Nginx{}.Name(): Nginx{}, Traefik{}.Name(): Traefik{}}
+var Dialects = map[string]Dialect{Nginx{}.Name(): Nginx{}, Traefik{}.Name(): Traefik{}, TraefikGateway{}.Name(): TraefikGateway{}}

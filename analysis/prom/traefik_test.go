@@ -22,6 +22,8 @@ type fakeTraefik struct {
 	queries []string
 	// perSecond is, per service label, requests and 5xx per second.
 	perSecond map[string][2]float64
+	// dialect is whose queries are answered; nil: Traefik's Ingress one.
+	dialect Dialect
 }
 
 func (f *fakeTraefik) Query(_ context.Context, q string, ts time.Time, _ ...v1.Option) (model.Value, v1.Warnings, error) {
@@ -29,15 +31,19 @@ func (f *fakeTraefik) Query(_ context.Context, q string, ts time.Time, _ ...v1.O
 	f.queries = append(f.queries, q)
 	f.mu.Unlock()
 	s := ts.Sub(t0).Seconds()
+	d := f.dialect
+	if d == nil {
+		d = Traefik{}
+	}
 	var vec model.Vector
 	for service, rate := range f.perSecond {
 		m := model.Metric{"service": model.LabelValue(service), "instance": "traefik:9188"}
 		switch q {
-		case Traefik{}.Queries().Requests:
+		case d.Queries().Requests:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(rate[0] * s)})
-		case Traefik{}.Queries().Errors:
+		case d.Queries().Errors:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(rate[1] * s)})
-		case Traefik{}.Queries().Buckets:
+		case d.Queries().Buckets:
 			for _, le := range []string{"0.1", "+Inf"} {
 				mm := m.Clone()
 				mm["le"] = model.LabelValue(le)
