@@ -23,24 +23,8 @@ import (
 // merge patch that names only our keys. The resourceVersion makes it conditional:
 // if the Ingress changed since we read it, the patch fails and we decide again.
 func (c *Controller) writeStatus(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, d weights.Decision) error {
-	changes := map[string]any{}
-	if !d.Status.SameAs(in.Status) {
-		changes[annotations.KeyStatus] = d.Status.Encode()
-	}
-	if d.ClearCommands {
-		for _, k := range annotations.CommandKeys {
-			if _, ok := primary.Annotations[k.Name]; ok {
-				changes[k.Name] = nil
-			}
-		}
-	}
-	if len(changes) == 0 {
-		return nil
-	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"resourceVersion": primary.ResourceVersion, "annotations": changes,
-	}})
-	if err != nil {
+	patch, ok, err := statusPatch(primary.Annotations, primary.ResourceVersion, in, d)
+	if err != nil || !ok {
 		return err
 	}
 	updated, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Patch(ctx, primary.Name, types.MergePatchType, patch,

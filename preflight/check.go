@@ -400,3 +400,9 @@ func CanaryPort(set networkingv1.ServiceBackendPort, stable networkingv1.Ingress
 	}
 	return stable.Service.Port
 }
+
+// CanaryReady reports whether any EndpointSlice of the Service has a ready
+// endpoint; the HTTPRoute controller asks it as Check does.
+func CanaryReady(l Listers, namespace, service string) (bool, error) {
+	return hasReadyEndpoints(l, namespace, service)
+}

@@ -20,6 +20,7 @@ type options struct {
 	namespace               string
 	ingressClass            string
 	router                  string
+	gatewayAPI              string
 	metricsAddr             string
 	probeAddr               string
 	leaderElect             bool
@@ -47,6 +48,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.namespace, "namespace", "", "Only watch Ingresses in this namespace. Empty: all namespaces.")
 	fs.StringVar(&o.ingressClass, "ingress-class", "nginx", "Ingress class of the ingress-nginx controller to drive.")
 	fs.StringVar(&o.router, "router", "nginx", "Data plane that serves the Ingress class: "+strings.Join(routers.Names(), " or ")+". It decides which metrics the analysis reads; the canary Ingress is the same for both.")
+	fs.StringVar(&o.gatewayAPI, "gateway-api", gatewayAPIAuto, "Follow annotated Gateway API HTTPRoutes too: auto (when the cluster serves the HTTPRoute, Gateway and GatewayClass APIs), true (required: exit if not served), or false.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the /metrics endpoint. \"0\" disables it.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz. \"0\" disables it.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader with a Lease, so that only one replica acts.")
@@ -86,6 +88,9 @@ func (o options) validate() error {
 	}
 	if _, err := routers.Lookup(o.router); err != nil {
 		errs = append(errs, fmt.Errorf("--router=%q: %w", o.router, err))
+	}
+	if !gatewayAPIModes[o.gatewayAPI] {
+		errs = append(errs, fmt.Errorf("--gateway-api=%q: want auto, true or false", o.gatewayAPI))
 	}
 	if o.workers < 1 {
 		errs = append(errs, fmt.Errorf("--workers=%d: want at least 1", o.workers))

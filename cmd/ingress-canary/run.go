@@ -73,7 +73,18 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("--router: %w", err)
 	}
-	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(router.Metrics)
+	newAnalyzer := func(d prom.Dialect) controller.Analyzer {
+		return prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(d)
+	}
+	analyzer := newAnalyzer(router.Metrics)
+	var routes *routeRunner
+	if on, err := gatewayAPIEnabled(o.gatewayAPI, client.Discovery(), log); err != nil {
+		return err
+	} else if on {
+		if routes, err = newRouteRunner(cfg, newAnalyzer); err != nil {
+			return err
+		}
+	}
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)
@@ -98,14 +109,28 @@ func run(ctx context.Context, o options) error {
 			factoryOpts = append(factoryOpts, informers.WithTransform(controller.TrimForCache))
 		}
 		factory := informers.NewSharedInformerFactoryWithOptions(client, resync, factoryOpts...)
-		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, controller.Options{
+		opts := controller.Options{
 			IngressClass: o.ingressClass,
 			Router:       router,
 			AnalysisTick: o.analysisTick,
 			Machine:      o.machineConfig(),
-		})
+		}
+		ctrl, err := controller.New(client, factory, recorder, analyzer, metrics, log, opts)
 		if err != nil {
 			return err
+		}
+		if routes != nil {
+			gwFactory, runRoutes, err := routes.start(o, factory, recorder, log, opts)
+			if err != nil {
+				return err
+			}
+			gwFactory.Start(ctx.Done())
+			defer gwFactory.Shutdown()
+			go func() {
+				if err := runRoutes(ctx); err != nil {
+					log.Error("HTTPRoute controller stopped", zap.Error(err))
+				}
+			}()
 		}
 		factory.Start(ctx.Done())
 		defer factory.Shutdown()

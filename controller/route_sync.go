@@ -1,0 +1,198 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/httproute"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// sync reconciles one HTTPRoute: read → checks → analyse → decide → write
+// status → write the route's rules → record, like Controller.sync.
+func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, error) {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil
+	}
+	cached, err := c.listers.routes.HTTPRoutes(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		c.openWindows.forget(key)
+		return 0, nil // what we added went with the route
+	}
+	if err != nil {
+		return 0, err
+	}
+	route := cached.DeepCopy()
+	log := c.log.With(routeFields(route)...)
+	in, w := c.readRoute(route)
+	in.Now = c.opts.Now()
+	c.analyse(ctx, route, &in, w, log)
+	d := weights.Decide(c.opts.Machine, in)
+	// Status first, as for an Ingress: it is the intent a restart resumes from.
+	if err := c.writeStatus(ctx, route, in, d); err != nil {
+		return 0, err
+	}
+	if in.Spec != nil && in.Invalid == nil {
+		c.openWindows.track(key, d.Status, routeTarget(route, in.Spec, w), weights.Thresholds(in.Spec))
+	} else {
+		c.openWindows.forget(key)
+	}
+	for _, e := range d.Events {
+		c.record(route, e, log)
+	}
+	if err := c.applyTraffic(ctx, route, in, w, d.Traffic); err != nil {
+		return 0, err
+	}
+	return d.RequeueAfter, nil
+}
+
+func routeFields(r *gwv1.HTTPRoute) []zap.Field {
+	return []zap.Field{zap.String("namespace", r.Namespace), zap.String("httproute", r.Name)}
+}
+
+// routeTarget names the route's traffic in its data plane's metrics; the
+// dialect (routers.GatewayImplementation.Metrics) reads Ingress as the route
+// and CanaryUpstream as the canary Service.
+func routeTarget(route *gwv1.HTTPRoute, spec *annotations.Spec, w routeWorld) analysis.Target {
+	return analysis.Target{Namespace: route.Namespace, Ingress: route.Name, CanaryUpstream: spec.CanaryService, StableService: w.stable}
+}
+
+// analyse asks the route's data plane's analyzer for the look the rollout
+// needs now, as Controller.analyse does.
+func (c *RouteController) analyse(ctx context.Context, route *gwv1.HTTPRoute, in *weights.Input, w routeWorld, log *zap.Logger) {
+	if in.Spec == nil || in.Invalid != nil {
+		return
+	}
+	look, ok := weights.NextLook(in.Spec, in.Status, in.Now, c.opts.AnalysisTick)
+	if !ok {
+		return
+	}
+	analyzer, known := c.analyzers[w.impl.Metrics.Name()]
+	if !known {
+		in.Invalid = fmt.Errorf("no analyzer for %s metrics", w.impl.Metrics.Name())
+		return
+	}
+	t := routeTarget(route, in.Spec, w)
+	t.Since, t.Until = look.Since, look.Until
+	v := analyzer.Analyze(ctx, t, look.Thresholds)
+	if !look.Due {
+		in.Interim = &v
+		return
+	}
+	v = weights.CheckSplit(in.Spec, in.Status, v, in.Now)
+	in.Verdict = &v
+	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
+		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
+		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
+}
+
+// writeStatus merge-patches our annotations only, conditional on the
+// resourceVersion read (see Controller.writeStatus).
+func (c *RouteController) writeStatus(ctx context.Context, route *gwv1.HTTPRoute, in weights.Input, d weights.Decision) error {
+	patch, ok, err := statusPatch(route.Annotations, route.ResourceVersion, in, d)
+	if err != nil || !ok {
+		return err
+	}
+	updated, err := c.gw.GatewayV1().HTTPRoutes(route.Namespace).Patch(ctx, route.Name, types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("patch status of HTTPRoute %s/%s: %w", route.Namespace, route.Name, err)
+	}
+	route.ResourceVersion = updated.ResourceVersion
+	return nil
+}
+
+// applyTraffic converges the route's rules to the decision: the source
+// (what the user wrote: Strip) plus this step's edit (Apply). The route is
+// read from the API and updated with its resourceVersion, and a conflict
+// reads it again: a user's edit made meanwhile is built upon, never lost.
+func (c *RouteController) applyTraffic(ctx context.Context, route *gwv1.HTTPRoute, in weights.Input, w routeWorld, t *weights.Traffic) error {
+	if t == nil {
+		return nil // bad input: traffic stays exactly as it is
+	}
+	canary, stable := in.Status.Revision, in.Status.Stable
+	var edit httproute.Edit
+	if in.Spec != nil {
+		canary, stable = in.Spec.CanaryService, w.stable
+		edit = c.edit(route, in.Spec, w, t.Weight)
+		edit.Switch = t.SwitchPrimary
+	}
+	client := c.gw.GatewayV1().HTTPRoutes(route.Namespace)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live, err := client.Get(ctx, route.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		desired := httproute.Strip(live.Spec, live.Namespace, stable, canary)
+		if t.Canary && in.Spec != nil {
+			desired = httproute.Apply(desired, edit)
+		}
+		if apiequality.Semantic.DeepEqual(desired, live.Spec) {
+			return nil
+		}
+		live.Spec = desired
+		_, err = client.Update(ctx, live, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("update rules of HTTPRoute %s/%s: %w", route.Namespace, route.Name, err)
+	}
+	return nil
+}
+
+// record emits an Event on the route and logs the same decision.
+func (c *RouteController) record(route *gwv1.HTTPRoute, e weights.Event, log *zap.Logger) {
+	kind := corev1.EventTypeNormal
+	if e.Warning {
+		kind = corev1.EventTypeWarning
+		log.Warn(e.Message, zap.String("reason", e.Reason))
+	} else {
+		log.Info(e.Message, zap.String("reason", e.Reason))
+	}
+	// The recorder's scheme does not know Gateway API types: the object says
+	// what it is.
+	ref := route.DeepCopy()
+	ref.APIVersion, ref.Kind = gwv1.GroupVersion.String(), "HTTPRoute"
+	c.recorder.Event(ref, kind, e.Reason, e.Message)
+}
+
+// statusPatch is the merge patch of the status annotation and the consumed
+// commands, conditional on resourceVersion; ok is false when nothing changes.
+func statusPatch(current map[string]string, resourceVersion string, in weights.Input, d weights.Decision) ([]byte, bool, error) {
+	changes := map[string]any{}
+	if !d.Status.SameAs(in.Status) {
+		changes[annotations.KeyStatus] = d.Status.Encode()
+	}
+	if d.ClearCommands {
+		for _, k := range annotations.CommandKeys {
+			if _, ok := current[k.Name]; ok {
+				changes[k.Name] = nil
+			}
+		}
+	}
+	if len(changes) == 0 {
+		return nil, false, nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"resourceVersion": resourceVersion, "annotations": changes,
+	}})
+	return patch, err == nil, err
+}
