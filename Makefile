@@ -15,6 +15,9 @@ E2E_FLAGS ?= -count=1 -p 1 -timeout 40m
 # The router matrix: these suites run again with the controller on --router=traefik
 # and Traefik as the only data plane (E2E_ROUTER=traefik in e2e/main_test.go).
 TRAEFIK_MATRIX = TestHealthyRolloutPromotes|TestFastFailWithinFifteenSeconds|TestBlueGreenPreviewByHeaderAndCookie|TestFractionalStep|TestMultiPathIngressPromotes|TestSplitMismatchIsFlagged|TestPrometheusOutageHoldsThenResumes|TestSharedStableServiceIsRefusedThenHolds
+# The Gateway API suite: annotated HTTPRoutes on Traefik's kubernetesGateway
+# provider (E2E_ROUTER=gateway), on one cluster of its own.
+GATEWAY_TESTS = TestGateway
 ROUTER   ?= nginx
 
 # The controller's OCI image, built without a Docker engine (e2e/image).
@@ -55,6 +58,7 @@ setup:
 e2e: setup
 	$(GO) test $(E2E_FLAGS) -v $(E2E_PKGS)
 	E2E_ROUTER=traefik $(GO) test $(E2E_FLAGS) -v -run '$(TRAEFIK_MATRIX)' ./e2e
+	E2E_ROUTER=gateway $(GO) test $(E2E_FLAGS) -v -run '$(GATEWAY_TESTS)' ./e2e
 
 test: vet setup unit e2e
 

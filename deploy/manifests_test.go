@@ -198,6 +198,10 @@ func TestClusterRoleIsExactlyWhatTheControllerNeeds(t *testing.T) {
 		"discovery.k8s.io/endpointslices:get", "discovery.k8s.io/endpointslices:list", "discovery.k8s.io/endpointslices:watch",
 		"networking.k8s.io/ingresses:create", "networking.k8s.io/ingresses:delete", "networking.k8s.io/ingresses:get",
 		"networking.k8s.io/ingresses:list", "networking.k8s.io/ingresses:patch", "networking.k8s.io/ingresses:watch",
+		"gateway.networking.k8s.io/httproutes:get", "gateway.networking.k8s.io/httproutes:list", "gateway.networking.k8s.io/httproutes:patch",
+		"gateway.networking.k8s.io/httproutes:update", "gateway.networking.k8s.io/httproutes:watch",
+		"gateway.networking.k8s.io/gateways:list", "gateway.networking.k8s.io/gateways:watch",
+		"gateway.networking.k8s.io/gatewayclasses:list", "gateway.networking.k8s.io/gatewayclasses:watch",
 	}
 	sort.Strings(want)
 	assert.Equal(t, want, ruleSet(role.Rules))

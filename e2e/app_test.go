@@ -30,6 +30,8 @@ type app struct {
 	host string
 	// primaryName is the primary Ingress's name: "web" unless a sibling.
 	primaryName string
+	// describe is what a failed wait reports; nil: the primary's status.
+	describe func() string
 }
 
 // newApp deploys versions 1..n and the primary Ingress, and waits until nginx
@@ -155,7 +157,11 @@ func (a *app) eventually(timeout time.Duration, what string, cond func() bool) {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			a.t.Fatalf("%s: not within %s; last status %s\ncontroller log: %s", what, timeout, a.primary().Annotations[annotations.KeyStatus], suite.controller.logPath)
+			last := func() string { return a.primary().Annotations[annotations.KeyStatus] }
+			if a.describe != nil {
+				last = a.describe
+			}
+			a.t.Fatalf("%s: not within %s; last status %s\ncontroller log: %s", what, timeout, last(), suite.controller.logPath)
 		}
 		time.Sleep(150 * time.Millisecond)
 	}

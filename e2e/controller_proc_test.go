@@ -60,7 +60,10 @@ func newControllerProcWith(bin string, c *cluster.Cluster, name, kubeconfig, lea
 			"--log-level=info",
 			"--promotion-settle=2s",
 			"--workers=4",
-			"--router=" + suiteRouter(),
+			"--router=" + controllerRouter(),
+			// auto on the Ingress suites, whose clusters serve no Gateway
+			// API: the controller must start and work there as before.
+			"--gateway-api=" + map[bool]string{true: "true", false: "auto"}[suiteRouter() == gatewaySuite],
 		},
 	}
 }

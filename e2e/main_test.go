@@ -51,16 +51,18 @@ func startSuite() error {
 	defer cancel()
 	t0 := time.Now()
 	opts := cluster.Options{Log: cluster.PrefixWriter("cluster: ")}
-	if suiteRouter() == "traefik" {
+	if suiteRouter() != "nginx" {
 		// Traefik alone: no ingress-nginx process runs, so every rollout
 		// below is served and measured by Traefik only.
 		opts.Routers = []cluster.Router{cluster.RouterTraefik}
 	}
+	// The gateway suite: HTTPRoutes on Traefik's kubernetesGateway provider.
+	opts.GatewayAPI = suiteRouter() == gatewaySuite
 	c, err := cluster.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
-	if suiteRouter() == "traefik" {
+	if suiteRouter() != "nginx" {
 		// The tests send traffic to the data plane's entry point.
 		c.HTTPURL = c.TraefikURL
 	}
@@ -82,9 +84,23 @@ func startSuite() error {
 	return nil
 }
 
-// routerEnv chooses the data plane of the suite: nginx (the default) or
-// traefik. make test runs the suite once per router (see the Makefile).
+// routerEnv chooses the data plane of the suite: nginx (the default),
+// traefik, or gateway (Traefik serving Gateway API HTTPRoutes: the
+// TestGateway* tests). make test runs the suite once per router (see the
+// Makefile).
 const routerEnv = "E2E_ROUTER"
+
+// gatewaySuite is the E2E_ROUTER value of the Gateway API suite.
+const gatewaySuite = "gateway"
+
+// controllerRouter is the controller's --router: the gateway suite's
+// Ingress router is Traefik, the data plane that serves its HTTPRoutes.
+func controllerRouter() string {
+	if suiteRouter() == gatewaySuite {
+		return "traefik"
+	}
+	return suiteRouter()
+}
 
 // suiteRouter is the suite's --router.
 func suiteRouter() string {

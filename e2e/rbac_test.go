@@ -29,16 +29,7 @@ import (
 // the permissions suffice), and that token is refused outside the role (so they
 // are minimal). Sequential: it replaces the suite's controller for its duration.
 func TestDeployManifestsLeastPrivilege(t *testing.T) {
-	root, err := cluster.ModuleRoot()
-	require.NoError(t, err)
-	deploy := filepath.Join(root, "deploy")
-	// A server dry run cannot create namespaced objects in a namespace that does
-	// not exist yet, so the Namespace goes first.
-	kubectl(t, "apply", "-f", filepath.Join(deploy, "namespace.yaml"))
-	kubectl(t, "apply", "-k", deploy, "--dry-run=server")
-	kubectl(t, "apply", "-k", deploy)
-
-	kubeconfig := serviceAccountKubeconfig(t, "ingress-canary", "ingress-canary")
+	kubeconfig := applyDeploy(t)
 	sa := clientFor(t, kubeconfig)
 	ctx := context.Background()
 
@@ -53,16 +44,10 @@ func TestDeployManifestsLeastPrivilege(t *testing.T) {
 	for what, err := range forbidden {
 		assert.True(t, apierrors.IsForbidden(err), "%s must be refused (403), got %v", what, err)
 	}
-	_, err = sa.NetworkingV1().Ingresses("").List(ctx, metav1.ListOptions{})
+	_, err := sa.NetworkingV1().Ingresses("").List(ctx, metav1.ListOptions{})
 	assert.NoError(t, err, "listing Ingresses is inside the role")
 
-	// Only the ServiceAccount's controller runs while this test does.
-	require.NoError(t, suite.controller.Stop())
-	defer func() { require.NoError(t, suite.controller.Start()) }()
-	restricted := newControllerProcWith(filepath.Join(suite.bin, "ingress-canary"), suite.cluster, "ingress-canary-sa",
-		kubeconfig, "ingress-canary", "127.0.0.1:18092", "127.0.0.1:18093")
-	require.NoError(t, restricted.Start())
-	defer restricted.Stop()
+	restricted := runAsServiceAccount(t, kubeconfig)
 
 	a := newApp(t, "rbac", 2)
 	_, stop := a.traffic(60, nil)
@@ -74,7 +59,42 @@ func TestDeployManifestsLeastPrivilege(t *testing.T) {
 	lease, err := suite.cluster.Client.CoordinationV1().Leases("ingress-canary").Get(ctx, "ingress-canary", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.NotEmpty(t, lease.Spec.HolderIdentity)
-	log, err := os.ReadFile(restricted.logPath)
+	assertNeverForbidden(t, restricted)
+}
+
+// applyDeploy applies deploy/ (a server dry run first) and returns a
+// kubeconfig with the controller ServiceAccount's token.
+func applyDeploy(t *testing.T) string {
+	t.Helper()
+	root, err := cluster.ModuleRoot()
+	require.NoError(t, err)
+	deploy := filepath.Join(root, "deploy")
+	// A server dry run cannot create namespaced objects in a namespace that does
+	// not exist yet, so the Namespace goes first.
+	kubectl(t, "apply", "-f", filepath.Join(deploy, "namespace.yaml"))
+	kubectl(t, "apply", "-k", deploy, "--dry-run=server")
+	kubectl(t, "apply", "-k", deploy)
+	return serviceAccountKubeconfig(t, "ingress-canary", "ingress-canary")
+}
+
+// runAsServiceAccount replaces the suite's controller, for the rest of the
+// test, by one that has nothing but the ServiceAccount's token.
+func runAsServiceAccount(t *testing.T, kubeconfig string) *controllerProc {
+	t.Helper()
+	require.NoError(t, suite.controller.Stop())
+	t.Cleanup(func() { require.NoError(t, suite.controller.Start()) })
+	restricted := newControllerProcWith(filepath.Join(suite.bin, "ingress-canary"), suite.cluster, "ingress-canary-sa",
+		kubeconfig, "ingress-canary", "127.0.0.1:18092", "127.0.0.1:18093")
+	require.NoError(t, restricted.Start())
+	t.Cleanup(func() { _ = restricted.Stop() })
+	return restricted
+}
+
+// assertNeverForbidden checks the restricted controller's log: it never hit
+// a permission it lacks.
+func assertNeverForbidden(t *testing.T, p *controllerProc) {
+	t.Helper()
+	log, err := os.ReadFile(p.logPath)
 	require.NoError(t, err)
 	assert.NotContains(t, strings.ToLower(string(log)), "forbidden", "the controller never hit a permission it lacks")
 }

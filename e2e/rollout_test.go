@@ -25,8 +25,7 @@ func splitTolerance(weight float64, n int) float64 {
 // window: from 3.5 s after the weight was written (ingress-nginx rate-limits its
 // syncs to one per ~3.3 s by default, then applies a weight in about 1 s) to just
 // before the window is judged.
-func measureStep(a *app, g *traffic.Generator, step int, canaryVersion string) (share float64, n int) {
-	a.t.Helper()
+func measureStep(a stepWatcher, g *traffic.Generator, step int, canaryVersion string) (share float64, n int) {
 	st := a.waitStatus(90*time.Second, fmt.Sprintf("step %d", step), func(s weights.Status) bool {
 		return s.Step == step && s.Phase == weights.PhaseProgressing && s.StepStarted != nil && s.NextCheck != nil
 	})
@@ -35,6 +34,12 @@ func measureStep(a *app, g *traffic.Generator, step int, canaryVersion string) (
 	time.Sleep(time.Until(st.NextCheck.Add(-300 * time.Millisecond)))
 	d := g.Snapshot().Sub(before)
 	return d.Share(canaryVersion), d.Responses()
+}
+
+// stepWatcher is a rollout whose status a test can wait on: an Ingress's
+// (app) or an HTTPRoute's (routeApp).
+type stepWatcher interface {
+	waitStatus(timeout time.Duration, what string, cond func(weights.Status) bool) weights.Status
 }
 
 // (a) A healthy canary walks every step with the split nginx really applies
