@@ -30,10 +30,10 @@ import (
 func TestGatewayHealthyRolloutPromotes(t *testing.T) {
 	requireGatewaySuite(t)
 	t.Parallel()
-	const name = "gw-healthy"
+	const name = "healthy"
 	ctx := context.Background()
 	other := name + "-other"
-	require.NoError(t, suite.cluster.DeployVersion(ctx, "e2e-gw-"+name, "web-other", other))
+	require.NoError(t, suite.cluster.DeployVersion(ctx, routeNamespace(name), "web-other", other))
 	a := newRouteApp(t, name, 2, []gwv1.HTTPRouteRule{pathRule("/", "web-v1"), pathRule("/other", "web-other")})
 	a.waitRoutedAt(a.host, "/other", other, nil)
 	plain, stopPlain := a.traffic(100, nil)
@@ -54,7 +54,7 @@ func TestGatewayHealthyRolloutPromotes(t *testing.T) {
 		assert.Equal(t, int32(w*annotations.WeightTotal), *refs[1].Weight, "step %d canary weight", i+1)
 		assert.Equal(t, int32((1-w)*annotations.WeightTotal), *refs[0].Weight)
 		assert.Equal(t, httproute.TesterRuleName(0), *r.Spec.Rules[2].Name)
-		assert.Nil(t, r.Spec.Rules[2].BackendRefs[0].Weight, "no weight in the testers' rule")
+		assert.Equal(t, httproute.DefaultWeight, *r.Spec.Rules[2].BackendRefs[0].Weight, "no split in the testers' rule")
 		switch i {
 		case 0:
 			_, stopTesters = a.traffic(10, http.Header{"X-Canary": {"always"}})
@@ -102,7 +102,7 @@ func TestGatewayHealthyRolloutPromotes(t *testing.T) {
 func TestGatewayErroringCanaryRollsBack(t *testing.T) {
 	requireGatewaySuite(t)
 	t.Parallel()
-	a := newRouteApp(t, "gw-errors", 2, nil)
+	a := newRouteApp(t, "errors", 2, nil)
 	source := a.route().Spec
 	g, stop := a.traffic(60, nil)
 	defer stop()
@@ -147,7 +147,7 @@ func TestGatewayErroringCanaryRollsBack(t *testing.T) {
 // backendRef and one testers' rule throughout (no duplicate, none lost).
 // Sequential: it kills the shared controller.
 func TestGatewayControllerKilledMidStepResumes(t *testing.T) {
-	a := newRouteApp(t, "gw-restart", 2, nil)
+	a := newRouteApp(t, "restart", 2, nil)
 	g, stop := a.traffic(60, nil)
 	defer stop()
 	a.startRoute(map[string]string{"canary-service": "web-v2", "steps": "10,20,40", "interval": "10s", "min-requests": "20", "header": "X-Canary"})
@@ -185,11 +185,11 @@ func TestGatewayLintRefuses(t *testing.T) {
 	requireGatewaySuite(t)
 	t.Parallel()
 	ctx := context.Background()
-	require.NoError(t, suite.cluster.DeployVersion(ctx, "e2e-gw-gw-lint", "web-argo", "gw-lint-argo"))
+	require.NoError(t, suite.cluster.DeployVersion(ctx, routeNamespace("lint"), "web-argo", "lint-argo"))
 	split := pathRule("/", "web-v1")
 	split.BackendRefs = append(split.BackendRefs, backendRef("web-argo"))
 	split.BackendRefs[0].Weight, split.BackendRefs[1].Weight = new(int32(90)), new(int32(10))
-	a := newRouteApp(t, "gw-lint", 2, []gwv1.HTTPRouteRule{split})
+	a := newRouteApp(t, "lint", 2, []gwv1.HTTPRouteRule{split})
 	source := a.route().Spec
 	a.startRoute(map[string]string{"canary-service": "web-v2", "stable-service": "web-v1"})
 	st := a.waitPhase(30*time.Second, weights.PhaseInvalid)
@@ -208,7 +208,7 @@ func pathMatch(path string) gwv1.HTTPRouteMatch {
 // the CRD's defaults (core group, kind Service).
 func backendRef(service string) gwv1.HTTPBackendRef {
 	ref := pathRule("/", service).BackendRefs[0]
-	ref.Group, ref.Kind = new(gwv1.Group("")), new(gwv1.Kind("Service"))
+	ref.Group, ref.Kind, ref.Weight = new(gwv1.Group("")), new(gwv1.Kind("Service")), new(httproute.DefaultWeight)
 	return ref
 }
 
@@ -234,7 +234,7 @@ func TestGatewayDeployManifestsLeastPrivilege(t *testing.T) {
 		assert.True(t, apierrors.IsForbidden(err), "%s must be refused (403), got %v", what, err)
 	}
 	restricted := runAsServiceAccount(t, kubeconfig)
-	a := newRouteApp(t, "gw-rbac", 2, nil)
+	a := newRouteApp(t, "rbac", 2, nil)
 	_, stop := a.traffic(60, nil)
 	defer stop()
 	a.startRoute(map[string]string{"canary-service": "web-v2", "steps": "30", "interval": "5s", "min-requests": "20", "header": "X-Canary"})

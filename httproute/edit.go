@@ -26,6 +26,12 @@ func IsTesterRule(r gwv1.HTTPRouteRule) bool {
 	return r.Name != nil && strings.HasPrefix(string(*r.Name), TesterRulePrefix+"-")
 }
 
+// DefaultWeight is what the API stores for a backendRef written without a
+// weight (the CRD's default). A rule with one backendRef has it; the
+// controller writes it into the testers' rules and restores it on the stable
+// backendRef, so that what it writes is exactly what the API keeps.
+const DefaultWeight int32 = 1
+
 // Edit is what one step writes into a route.
 type Edit struct {
 	// Namespace is the route's: backendRefs to other namespaces are never touched.
@@ -49,8 +55,8 @@ type Edit struct {
 //     that copy, with the stable one's weight);
 //   - one testers' rule per canaried rule is appended to the rules: the
 //     rule's own matches, each with the testers' header (or cookie) match
-//     added, its filters and timeouts, and the canary backendRef with no
-//     weight.
+//     added, its filters and timeouts, and the canary backendRef alone, with
+//     the default weight: no split is written into it.
 //
 // Nothing else changes, and no rule moves: what the user wrote keeps its
 // index, so the data plane's names for it (Traefik's metrics) stay the same.
@@ -85,9 +91,9 @@ func Apply(src gwv1.HTTPRouteSpec, e Edit) gwv1.HTTPRouteSpec {
 
 // Strip returns spec without anything Apply added for a rollout from stable
 // to canary: the testers' rules go, and in each rule that routes to both,
-// the canary backendRef goes and the stable one's weight is unset again (lint
-// refuses a source whose canaried rule carries a weight, so unset is what the
-// user wrote). A promoted (switched) rule routes to the canary alone and
+// the canary backendRef goes and the stable one's weight is the default
+// again (lint refuses a source whose canaried rule carries another weight,
+// so the default is what the user wrote). A promoted (switched) rule routes to the canary alone and
 // stays as it is.
 func Strip(spec gwv1.HTTPRouteSpec, namespace, stable, canary string) gwv1.HTTPRouteSpec {
 	out := *spec.DeepCopy()
@@ -103,7 +109,7 @@ func Strip(spec gwv1.HTTPRouteSpec, namespace, stable, canary string) gwv1.HTTPR
 				case isService(b.BackendObjectReference, namespace, canary):
 					continue
 				case isService(b.BackendObjectReference, namespace, stable):
-					b.Weight = nil
+					b.Weight = new(DefaultWeight)
 				}
 				refs = append(refs, b)
 			}
@@ -124,7 +130,7 @@ func canaryRef(stable gwv1.HTTPBackendRef, e Edit) gwv1.HTTPBackendRef {
 		p := *e.CanaryPort
 		ref.Port = &p
 	}
-	ref.Weight = nil
+	ref.Weight = new(DefaultWeight)
 	return ref
 }
 

@@ -12,8 +12,12 @@ import (
 
 const ns = "shop"
 
+// ref is a backendRef as the API stores it: nil weight means the default.
 func ref(name string, port int32, weight *int32) gwv1.HTTPBackendRef {
 	p := gwv1.PortNumber(port)
+	if weight == nil {
+		weight = w(DefaultWeight)
+	}
 	return gwv1.HTTPBackendRef{BackendRef: gwv1.BackendRef{BackendObjectReference: gwv1.BackendObjectReference{Name: gwv1.ObjectName(name), Port: &p}, Weight: weight}}
 }
 
@@ -38,7 +42,7 @@ func TestApplyCanariesOnlyTheStableRules(t *testing.T) {
 	assert.Equal(t, src.Rules[1], got.Rules[1], "a rule without the stable Service is untouched")
 	testers := got.Rules[2]
 	assert.Equal(t, TesterRuleName(0), *testers.Name)
-	assert.Equal(t, []gwv1.HTTPBackendRef{ref("api-v2", 80, nil)}, testers.BackendRefs, "no weight in the testers' rule")
+	assert.Equal(t, []gwv1.HTTPBackendRef{ref("api-v2", 80, nil)}, testers.BackendRefs, "the default weight in the testers' rule: no split")
 	require.Len(t, testers.Matches, 1)
 	assert.Equal(t, "/api", *testers.Matches[0].Path.Value)
 	assert.Equal(t, []gwv1.HTTPHeaderMatch{{Type: new(gwv1.HeaderMatchExact), Name: "X-Canary", Value: "always"}}, testers.Matches[0].Headers)

@@ -72,7 +72,7 @@ func lintCanaried(i int, r gwv1.HTTPRouteRule, e Edit) error {
 	weighted := false
 	for _, b := range r.BackendRefs {
 		names = append(names, string(b.Name))
-		weighted = weighted || b.Weight != nil
+		weighted = weighted || (b.Weight != nil && *b.Weight != DefaultWeight)
 	}
 	switch {
 	case len(r.BackendRefs) > 1:
@@ -80,7 +80,7 @@ func lintCanaried(i int, r gwv1.HTTPRouteRule, e Edit) error {
 			Expected: fmt.Sprintf("one backendRef, to %s alone: this rule already splits its traffic (another controller's or your weights), and ingress-canary does not overwrite weights it did not write", e.Stable)}
 	case weighted:
 		return &preflight.Problem{Field: fmt.Sprintf(backendRefField, i) + "[0].weight", Value: fmt.Sprint(*r.BackendRefs[0].Weight),
-			Expected: "no weight on a rule with one backendRef (it means nothing there, and a rollback restores the rule without one); another controller's weights?"}
+			Expected: fmt.Sprintf("the default weight %d on a rule with one backendRef (another weight means nothing there, and a rollback restores the default); another controller's weights?", DefaultWeight)}
 	case len(r.Matches)*len(TesterHeaders(e.Routing)) > maxRuleMatches:
 		return &preflight.Problem{Field: fmt.Sprintf(ruleField, i) + ".matches", Value: fmt.Sprint(len(r.Matches)),
 			Expected: fmt.Sprintf("at most %d matches, so that the testers' rule (one match per match and per header or cookie) stays within the API's %d", maxRuleMatches/max(len(TesterHeaders(e.Routing)), 1), maxRuleMatches)}
