@@ -39,7 +39,7 @@ func TestGatewayHealthyRolloutPromotes(t *testing.T) {
 	plain, stopPlain := a.traffic(100, nil)
 	otherTraffic, stopOther := a.trafficTo(a.host, "/other", 20, nil)
 	a.startRoute(map[string]string{
-		"canary-service": "web-v2", "steps": "10,30,60", "interval": "9s", "min-requests": "20", "header": "X-Canary",
+		"canary-service": "web-v2", "stable-service": "web-v1", "steps": "10,30,60", "interval": "9s", "min-requests": "20", "header": "X-Canary",
 	})
 	var stopTesters func() traffic.Counts
 	for i, w := range []float64{0.10, 0.30, 0.60} {

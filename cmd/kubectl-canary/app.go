@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // Exit codes; main.go's package comment documents them for users.
@@ -27,7 +28,9 @@ type app struct {
 	stdout, stderr io.Writer
 	// connect builds a client from the global flags and resolves the namespace.
 	connect func(globalOptions) (kubernetes.Interface, string, error)
-	now     func() time.Time
+	// connectRoutes builds a Gateway API client; nil: HTTPRoutes are not read.
+	connectRoutes func(globalOptions) (gwclient.Interface, error)
+	now           func() time.Time
 	// sleep waits between redraws of `status --watch`; it returns early with the
 	// context's error when the user presses Ctrl-C.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -38,12 +41,13 @@ type app struct {
 
 func newApp(stdout, stderr *os.File) *app {
 	return &app{
-		stdout:   stdout,
-		stderr:   stderr,
-		connect:  connect,
-		now:      time.Now,
-		sleep:    sleepContext,
-		terminal: isTerminal(stdout),
+		stdout:        stdout,
+		stderr:        stderr,
+		connect:       connect,
+		connectRoutes: connectRoutes,
+		now:           time.Now,
+		sleep:         sleepContext,
+		terminal:      isTerminal(stdout),
 	}
 }
 

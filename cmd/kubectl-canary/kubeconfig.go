@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/kubernetes"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // connect loads the kubeconfig as kubectl does, through the global flags:
@@ -29,4 +30,15 @@ func connect(g globalOptions) (kubernetes.Interface, string, error) {
 		return nil, "", err
 	}
 	return client, namespace, nil
+}
+
+// connectRoutes is connect's Gateway API client, in JSON: custom resources
+// have no protobuf.
+func connectRoutes(g globalOptions) (gwclient.Interface, error) {
+	cfg, err := g.kube.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	cfg.UserAgent = "kubectl-canary"
+	return gwclient.NewForConfig(cfg)
 }

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	networkingv1 "k8s.io/api/networking/v1"
-
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
@@ -18,6 +16,8 @@ import (
 // listRow is one line of `list`; its JSON form is what `list -o json` prints.
 // Fields with nothing to show are empty strings.
 type listRow struct {
+	// Kind is Ingress or HTTPRoute; an HTTPRoute's Name is "httproute/<name>".
+	Kind         string          `json:"kind"`
 	Namespace    string          `json:"namespace"`
 	Name         string          `json:"name"`
 	Phase        string          `json:"phase"`
@@ -31,12 +31,15 @@ type listRow struct {
 	StatusError string `json:"statusError,omitempty"`
 }
 
-// listRows keeps the opted-in Ingresses and sorts them by namespace and name.
-func listRows(ings []networkingv1.Ingress, now time.Time) []listRow {
+// listRows keeps the opted-in Ingresses and HTTPRoutes and sorts them by
+// namespace and name.
+func listRows(objs []followed, now time.Time) []listRow {
 	rows := []listRow{}
-	for i := range ings {
-		if annotations.Followed(ings[i].Annotations) {
-			rows = append(rows, newListRow(readRollout(&ings[i]), now))
+	for _, f := range objs {
+		if annotations.Followed(f.Annotations) {
+			row := newListRow(readRolloutOf(f), now)
+			row.Kind = f.Kind
+			rows = append(rows, row)
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool {

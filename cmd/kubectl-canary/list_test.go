@@ -64,7 +64,7 @@ func TestListJSON(t *testing.T) {
 	assert.Nil(t, broken["status"])
 	assert.Contains(t, broken["statusError"], "not valid JSON")
 	assert.Equal(t, map[string]any{
-		"namespace": "shop", "name": "web", "phase": "Progressing", "step": "2/4", "weight": "10%",
+		"kind": "Ingress", "namespace": "shop", "name": "web", "phase": "Progressing", "step": "2/4", "weight": "10%",
 		"canary": "web-v2", "lastAnalysis": "Pass 5120 req 0.20% err p99 0.081s", "age": "3m",
 	}, without(web, "status"))
 	status := web["status"].(map[string]any)

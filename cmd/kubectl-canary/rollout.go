@@ -22,10 +22,13 @@ type rollout struct {
 	StatusErr error
 }
 
-func readRollout(ing *networkingv1.Ingress) rollout {
-	r := rollout{Namespace: ing.Namespace, Name: ing.Name, CanaryService: ing.Annotations[annotations.KeyCanaryService]}
-	r.Spec, r.SpecErr = annotations.Parse(ing.Annotations)
-	raw, ok := ing.Annotations[annotations.KeyStatus]
+func readRollout(ing *networkingv1.Ingress) rollout { return readRolloutOf(followedIngress(ing)) }
+
+// readRolloutOf reads the rollout of an Ingress or an HTTPRoute.
+func readRolloutOf(f followed) rollout {
+	r := rollout{Namespace: f.Namespace, Name: f.displayName(), CanaryService: f.Annotations[annotations.KeyCanaryService]}
+	r.Spec, r.SpecErr = annotations.Parse(f.Annotations)
+	raw, ok := f.Annotations[annotations.KeyStatus]
 	r.HasStatus = ok && raw != ""
 	r.Status, r.StatusErr = weights.ParseStatus(raw)
 	return r

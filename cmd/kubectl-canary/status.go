@@ -5,10 +5,10 @@ import (
 	"fmt"
 	flag "github.com/spf13/pflag"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
@@ -97,17 +97,18 @@ func (a *app) status(ctx context.Context, g globalOptions, name string, o status
 	}
 }
 
-// showStatus reads the Ingress and its Events and draws the view once.
+// showStatus reads the Ingress (or, for httproute/NAME, the HTTPRoute) and
+// its Events and draws the view once.
 func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g globalOptions, namespace, name string, o statusOptions, first bool) (rollout, error) {
-	ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, name, metav1.GetOptions{})
+	f, err := a.getFollowed(ctx, client, g, namespace, name)
 	if err != nil {
-		return rollout{}, fmt.Errorf("get Ingress %s/%s: %w", namespace, name, err)
+		return rollout{}, err
 	}
-	r := readRollout(ing)
+	r := readRolloutOf(f)
 	if g.output == outputJSON {
 		return r, writeJSON(a.stdout, r.Status)
 	}
-	events, err := ingressEvents(ctx, client, ing, o.allEvents)
+	events, err := objectEvents(ctx, client, f, o.allEvents)
 	if err != nil {
 		return r, err
 	}
@@ -118,27 +119,51 @@ func (a *app) showStatus(ctx context.Context, client kubernetes.Interface, g glo
 	case !first:
 		fmt.Fprintln(a.stdout) // appended redraws (to a file or pipe) stay readable
 	}
-	renderStatus(a.stdout, buildStatusView(ing, r, events, a.now()))
+	renderStatus(a.stdout, buildStatusView(f, r, events, a.now()))
 	return r, nil
 }
 
-// ingressEvents returns the Ingress's most recent Events, oldest first: only
+// getFollowed reads the Ingress name, or the HTTPRoute of httproute/name.
+func (a *app) getFollowed(ctx context.Context, client kubernetes.Interface, g globalOptions, namespace, name string) (followed, error) {
+	route, isRoute := strings.CutPrefix(name, routePrefix)
+	if !isRoute {
+		ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return followed{}, fmt.Errorf("get Ingress %s/%s: %w", namespace, name, err)
+		}
+		return followedIngress(ing), nil
+	}
+	if a.connectRoutes == nil {
+		return followed{}, fmt.Errorf("get HTTPRoute %s/%s: no Gateway API client", namespace, route)
+	}
+	gw, err := a.connectRoutes(g)
+	if err != nil {
+		return followed{}, err
+	}
+	r, err := gw.GatewayV1().HTTPRoutes(namespace).Get(ctx, route, metav1.GetOptions{})
+	if err != nil {
+		return followed{}, fmt.Errorf("get HTTPRoute %s/%s: %w", namespace, route, err)
+	}
+	return followedRoute(r), nil
+}
+
+// objectEvents returns the object's most recent Events, oldest first: only
 // ingress-canary's unless all, because ingress-nginx records a Sync Event on
 // every Ingress change and would crowd ours out. The field selector narrows the
 // list on the server; the same checks run here again because a selector is a
 // hint some API servers (and fakes) do not apply, and the UID keeps out Events
-// of an earlier Ingress of the same name.
-func ingressEvents(ctx context.Context, client kubernetes.Interface, ing *networkingv1.Ingress, all bool) ([]corev1.Event, error) {
-	selector := fields.Set{"involvedObject.kind": "Ingress", "involvedObject.name": ing.Name}.AsSelector().String()
-	list, err := client.CoreV1().Events(ing.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector})
+// of an earlier object of the same name.
+func objectEvents(ctx context.Context, client kubernetes.Interface, f followed, all bool) ([]corev1.Event, error) {
+	selector := fields.Set{"involvedObject.kind": f.Kind, "involvedObject.name": f.Name}.AsSelector().String()
+	list, err := client.CoreV1().Events(f.Namespace).List(ctx, metav1.ListOptions{FieldSelector: selector})
 	if err != nil {
-		return nil, fmt.Errorf("list Events of Ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+		return nil, fmt.Errorf("list Events of %s %s/%s: %w", f.Kind, f.Namespace, f.Name, err)
 	}
 	var out []corev1.Event
 	for _, e := range list.Items {
 		o := e.InvolvedObject
 		ours := e.Source.Component == eventComponent || e.ReportingController == eventComponent
-		if o.Kind == "Ingress" && o.Name == ing.Name && (o.UID == "" || ing.UID == "" || o.UID == ing.UID) && (all || ours) {
+		if o.Kind == f.Kind && o.Name == f.Name && (o.UID == "" || f.UID == "" || o.UID == f.UID) && (all || ours) {
 			out = append(out, e)
 		}
 	}

@@ -1,15 +1,14 @@
 package main
 
 import (
+	"maps"
 	"sort"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
-	"github.com/ingress-canary/ingress-canary/backends"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
@@ -43,11 +42,11 @@ type eventLine struct {
 	Count   int32
 }
 
-func buildStatusView(ing *networkingv1.Ingress, r rollout, events []corev1.Event, now time.Time) statusView {
+func buildStatusView(f followed, r rollout, events []corev1.Event, now time.Time) statusView {
 	v := statusView{
-		Namespace: ing.Namespace, Name: ing.Name,
+		Namespace: f.Namespace, Name: f.displayName(),
 		Revision:  r.revision(),
-		Stable:    strings.Join(stableServices(ing, r), ", "),
+		Stable:    strings.Join(stableServices(f, r), ", "),
 		Strategy:  annotations.DefaultSpec().Strategy,
 		Plan:      r.plan(),
 		HasStatus: r.HasStatus,
@@ -59,7 +58,7 @@ func buildStatusView(ing *networkingv1.Ingress, r rollout, events []corev1.Event
 		v.Strategy = r.Spec.Strategy
 	}
 	for _, k := range annotations.CommandKeys {
-		if _, ok := ing.Annotations[k.Name]; ok {
+		if _, ok := f.Annotations[k.Name]; ok {
 			v.Pending = append(v.Pending, k.Name)
 		}
 	}
@@ -78,11 +77,11 @@ func buildStatusView(ing *networkingv1.Ingress, r rollout, events []corev1.Event
 // stableServices lists the Services the primary routes to other than the canary:
 // the running rollout's own, else stable-service when it names one of them, else
 // all of them.
-func stableServices(ing *networkingv1.Ingress, r rollout) []string {
+func stableServices(f followed, r rollout) []string {
 	if pinned := r.Status.PinnedStable(r.CanaryService); pinned != "" {
 		return []string{pinned} // the rollout under way keeps its stable Service
 	}
-	used := backends.Services(ing)
+	used := maps.Clone(f.Services)
 	delete(used, r.CanaryService)
 	if r.Spec != nil && used[r.Spec.StableService] {
 		return []string{r.Spec.StableService}
