@@ -37,7 +37,8 @@ func startController(ctx context.Context, c *cluster.Cluster) (*cluster.Process,
 		// Promotion stages wait for nginx; 2 s is enough here and keeps the demo short.
 		"--promotion-settle=2s",
 		"--log-format=console",
-		"--router="+demoRouter(),
+		"--router="+controllerRouter(),
+		"--gateway-api="+map[bool]string{true: "true", false: "auto"}[onGateway()],
 	)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ func (a *answers) last(version string) time.Time { return a.at[version] }
 // promotion, the canary after a rollback.
 func (d *demo) showOutcome(ctx context.Context, res *result) {
 	if backend, err := d.shop.backend(ctx); err == nil {
-		say("Ingress %s routes to %s; %s", ingressName, backend, d.shop.canaryState(ctx))
+		say("%s %s routes to %s; %s", d.shop.kind(), ingressName, backend, d.shop.canaryState(ctx))
 	}
 	gone := res.to
 	if res.final.Phase == weights.PhaseSucceeded {

@@ -51,7 +51,7 @@ const eventSource = "ingress-canary"
 // events lists the controller's Events about the primary Ingress, oldest first.
 func (s shop) events(ctx context.Context) ([]corev1.Event, error) {
 	list, err := s.c.Client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: "involvedObject.kind=Ingress,involvedObject.name=" + ingressName})
+		FieldSelector: "involvedObject.kind=" + s.kind() + ",involvedObject.name=" + ingressName})
 	if err != nil {
 		return nil, err
 	}
@@ -97,4 +97,12 @@ func revision(e corev1.Event) uint64 {
 // describeEvent renders an Event as "Type Reason: message", on one line.
 func describeEvent(e corev1.Event) string {
 	return e.Type + " " + e.Reason + ": " + strings.Join(strings.Fields(e.Message), " ")
+}
+
+// kind is the kind of the object the rollout is annotated on.
+func (s shop) kind() string {
+	if s.gw != nil {
+		return "HTTPRoute"
+	}
+	return "Ingress"
 }

@@ -60,7 +60,7 @@ func (d *demo) maybeShowPluginStatus(ctx context.Context, res *result, st weight
 	fmt.Println()
 	watchCtx, cancel := context.WithTimeout(ctx, pluginWatchFor)
 	defer cancel()
-	d.runPlugin(watchCtx, "status", ingressName, "-n", namespace, "--watch", "--interval", "2s")
+	d.runPlugin(watchCtx, "status", pluginName(), "-n", namespace, "--watch", "--interval", "2s")
 	say("(the watch goes on until the rollout ends; the demo stops it after %s)", pluginWatchFor)
 	fmt.Println()
 	view.printHeader()

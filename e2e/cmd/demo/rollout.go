@@ -75,7 +75,7 @@ func (d *demo) drive(ctx context.Context, r rollout) result {
 	res := result{rollout: r, ran: true, reasons: map[string]int{},
 		lastEvent: map[string]string{}, verdicts: map[time.Time]analysis.Outcome{}}
 	section("%s: %s -> %s, %s", r.name, r.from, r.to, r.about)
-	say("kubectl annotate ingress %s -n %s \\\n       %s", ingressName, namespace, annotationArgs(r.keys))
+	say("kubectl annotate %s %s -n %s \\\n       %s", objectKind(), ingressName, namespace, annotationArgs(r.keys))
 	say("expected: %s.", r.expected)
 	say("note: %s.", r.note)
 	before := d.tally(ctx)

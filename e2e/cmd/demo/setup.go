@@ -29,8 +29,8 @@ type demo struct {
 	plugin     string  // the kubectl-canary binary; "" when it did not build
 }
 
-// demoRouter is the data plane the demo runs: $ROUTER (make demo ROUTER=traefik),
-// else ingress-nginx.
+// demoRouter is the data plane the demo runs: $ROUTER (make demo ROUTER=traefik,
+// or ROUTER=gateway for an HTTPRoute on Traefik), else ingress-nginx.
 func demoRouter() string {
 	if r := os.Getenv("ROUTER"); r != "" {
 		return r
@@ -45,8 +45,12 @@ func setUp(ctx context.Context) (*demo, error) {
 	router := demoRouter()
 	opts := cluster.Options{Log: os.Stdout}
 	dataPlane := "ingress-nginx"
-	if router == "traefik" {
+	switch router {
+	case "traefik":
 		opts.Routers, dataPlane = []cluster.Router{cluster.RouterTraefik}, "Traefik (no ingress-nginx)"
+	case gatewayRouter:
+		opts.Routers, opts.GatewayAPI = []cluster.Router{cluster.RouterTraefik}, true
+		dataPlane = "Traefik's Gateway API provider (an HTTPRoute, no Ingress)"
 	}
 	section("Starting a local cluster: etcd, kube-apiserver, kube-controller-manager, %s, Prometheus, test backends", dataPlane)
 	startCtx, cancel := context.WithTimeout(ctx, clusterStartTimeout)
@@ -55,10 +59,15 @@ func setUp(ctx context.Context) (*demo, error) {
 	if err != nil {
 		return nil, err // Start stopped what it had started
 	}
-	if router == "traefik" {
+	if router != "nginx" {
 		c.HTTPURL = c.TraefikURL // the shop's traffic goes through Traefik
 	}
 	d := &demo{c: c, shop: shop{c: c}}
+	if onGateway() {
+		if d.shop.gw, err = gatewayClient(c); err != nil {
+			return d, err
+		}
+	}
 	d.events = newEventFeed(d.shop)
 
 	section("Starting the controller (go build %s)", controllerPkg)
@@ -78,7 +87,11 @@ func setUp(ctx context.Context) (*demo, error) {
 		return d, err
 	}
 	say("Services web-v1, web-v2, web-v3; web-v3 answers %.0f%% of its requests with 500", 100*badErrorRate)
-	say("Ingress %s (class nginx, host %s) -> web-v1; nginx serves it", ingressName, host)
+	if onGateway() {
+		say("Gateway edge (class %s) and HTTPRoute %s (host %s) -> web-v1; Traefik serves it", cluster.GatewayClassName, ingressName, host)
+	} else {
+		say("Ingress %s (class nginx, host %s) -> web-v1; nginx serves it", ingressName, host)
+	}
 	return d, d.startTraffic()
 }
 

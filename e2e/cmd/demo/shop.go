@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	networkingclient "k8s.io/client-go/kubernetes/typed/networking/v1"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/e2e/cluster"
@@ -48,6 +49,8 @@ func versionOf(service string) string {
 // shop reads and writes the demo's Kubernetes objects.
 type shop struct {
 	c *cluster.Cluster
+	// gw is set with ROUTER=gateway: the shop is then an HTTPRoute.
+	gw gwclient.Interface
 }
 
 // deploy publishes web-v1..v3 (web-v3 failing badErrorRate of its requests),
@@ -61,7 +64,11 @@ func (s shop) deploy(ctx context.Context) error {
 	if err := s.c.SetBehavior(versionOf("web-v3"), badErrorRate, 0); err != nil {
 		return err
 	}
-	if _, err := s.ingresses().Create(ctx, primaryIngress("web-v1"), metav1.CreateOptions{}); err != nil {
+	if s.gw != nil {
+		if err := s.deployRoute(ctx, "web-v1"); err != nil {
+			return err
+		}
+	} else if _, err := s.ingresses().Create(ctx, primaryIngress("web-v1"), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create Ingress %s/%s: %w", namespace, ingressName, err)
 	}
 	return s.waitServing(ctx, versionOf("web-v1"), time.Minute)
@@ -134,12 +141,23 @@ func (s shop) annotate(ctx context.Context, keys map[string]string) error {
 	if err != nil {
 		return err
 	}
+	if s.gw != nil {
+		_, err = s.gw.GatewayV1().HTTPRoutes(namespace).Patch(ctx, ingressName, types.MergePatchType, patch, metav1.PatchOptions{})
+		return err
+	}
 	_, err = s.ingresses().Patch(ctx, ingressName, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
 }
 
 // status reads the controller's status annotation on the primary.
 func (s shop) status(ctx context.Context) (weights.Status, error) {
+	if s.gw != nil {
+		r, err := s.route(ctx)
+		if err != nil {
+			return weights.Status{}, err
+		}
+		return weights.ParseStatus(r.Annotations[annotations.KeyStatus])
+	}
 	ing, err := s.ingresses().Get(ctx, ingressName, metav1.GetOptions{})
 	if err != nil {
 		return weights.Status{}, err
@@ -149,6 +167,13 @@ func (s shop) status(ctx context.Context) (weights.Status, error) {
 
 // backend names the Service the primary routes to.
 func (s shop) backend(ctx context.Context) (string, error) {
+	if s.gw != nil {
+		r, err := s.route(ctx)
+		if err != nil {
+			return "", err
+		}
+		return string(r.Spec.Rules[0].BackendRefs[0].Name), nil
+	}
 	ing, err := s.ingresses().Get(ctx, ingressName, metav1.GetOptions{})
 	if err != nil {
 		return "", err
@@ -158,6 +183,9 @@ func (s shop) backend(ctx context.Context) (string, error) {
 
 // canaryState says whether the controller's canary Ingress exists.
 func (s shop) canaryState(ctx context.Context) string {
+	if s.gw != nil {
+		return s.routeState(ctx)
+	}
 	name := preflight.CanaryName(ingressName)
 	_, err := s.ingresses().Get(ctx, name, metav1.GetOptions{})
 	switch {
