@@ -10,8 +10,6 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -232,50 +230,6 @@ func (c *Controller) enqueueUsers(obj any) {
 
 // Run waits for the caches, then runs workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	c.log.Info("waiting for informer caches")
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
-		return fmt.Errorf("caches did not sync")
-	}
-	c.log.Info("starting workers", zap.Int("workers", workers))
-	for range workers {
-		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
-	}
-	if c.opts.AnalysisTick > 0 {
-		// Non-sliding: a tick is a tick, however long the last scan took.
-		go wait.NonSlidingUntilWithContext(ctx, c.scanOpenWindows, c.opts.AnalysisTick)
-	}
-	<-ctx.Done()
-	c.log.Info("stopping workers")
-	return nil
-}
-
-func (c *Controller) runWorker(ctx context.Context) {
-	for c.processNextWorkItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextWorkItem(ctx context.Context) bool {
-	key, shutdown := c.queue.Get()
-	if shutdown {
-		return false
-	}
-	defer c.queue.Done(key)
-	requeue, err := c.sync(ctx, key)
-	if err != nil {
-		// Transient: try again with backoff.
-		c.queue.AddRateLimited(key)
-		if behindTheCache(err) {
-			c.log.Info("write refused: the cache was behind; retrying", zap.String("key", key), zap.Error(err))
-			return true
-		}
-		utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "key", key)
-		return true
-	}
-	c.queue.Forget(key)
-	if requeue > 0 {
-		c.queue.AddAfter(key, requeue)
-	}
-	return true
+	return workLoop{queue: c.queue, synced: c.synced, sync: c.sync, log: c.log,
+		tick: c.opts.AnalysisTick, onTick: c.scanOpenWindows}.run(ctx, workers)
 }

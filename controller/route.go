@@ -8,8 +8,6 @@ import (
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -173,52 +171,14 @@ func (c *RouteController) enqueueServiceUsers(obj any) {
 	}
 }
 
-// Run waits for the caches, then runs workers until ctx ends.
+// Run waits for the caches, then runs workers until ctx ends. Each sync of
+// a route with an open window looks at the window so far
+// (weights.NextLook): queueing them every tick is the fast fail.
 func (c *RouteController) Run(ctx context.Context, workers int) error {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
-		return fmt.Errorf("HTTPRoute caches did not sync")
-	}
-	c.log.Info("starting HTTPRoute workers", zap.Int("workers", workers))
-	for range workers {
-		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
-	}
-	if c.opts.AnalysisTick > 0 {
-		// Each sync of a route with an open window looks at the window so far
-		// (weights.NextLook): queueing them every tick is the fast fail.
-		go wait.NonSlidingUntilWithContext(ctx, func(context.Context) {
+	return workLoop{queue: c.queue, synced: c.synced, sync: c.sync, log: c.log, tick: c.opts.AnalysisTick,
+		onTick: func(context.Context) {
 			for key := range c.openWindows.all() {
 				c.queue.Add(key)
 			}
-		}, c.opts.AnalysisTick)
-	}
-	<-ctx.Done()
-	return nil
-}
-
-func (c *RouteController) runWorker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *RouteController) processNext(ctx context.Context) bool {
-	key, shutdown := c.queue.Get()
-	if shutdown {
-		return false
-	}
-	defer c.queue.Done(key)
-	requeue, err := c.sync(ctx, key)
-	if err != nil {
-		c.queue.AddRateLimited(key)
-		if !behindTheCache(err) {
-			utilruntime.HandleErrorWithContext(ctx, err, "HTTPRoute sync failed", "key", key)
-		}
-		return true
-	}
-	c.queue.Forget(key)
-	if requeue > 0 {
-		c.queue.AddAfter(key, requeue)
-	}
-	return true
+		}}.run(ctx, workers)
 }

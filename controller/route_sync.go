@@ -104,16 +104,13 @@ func (c *RouteController) analyse(ctx context.Context, route *gwv1.HTTPRoute, in
 // writeStatus merge-patches our annotations only, conditional on the
 // resourceVersion read (see Controller.writeStatus).
 func (c *RouteController) writeStatus(ctx context.Context, route *gwv1.HTTPRoute, in weights.Input, d weights.Decision) error {
-	patch, ok, err := statusPatch(route.Annotations, route.ResourceVersion, in, d)
-	if err != nil || !ok {
-		return err
-	}
-	updated, err := c.gw.GatewayV1().HTTPRoutes(route.Namespace).Patch(ctx, route.Name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: FieldManager})
+	updated, err := patchStatus(ctx, route, in, d, c.gw.GatewayV1().HTTPRoutes(route.Namespace).Patch)
 	if err != nil {
 		return fmt.Errorf("patch status of HTTPRoute %s/%s: %w", route.Namespace, route.Name, err)
 	}
-	route.ResourceVersion = updated.ResourceVersion
+	if updated != nil {
+		route.ResourceVersion = updated.ResourceVersion
+	}
 	return nil
 }
 
@@ -174,25 +171,33 @@ func (c *RouteController) record(route *gwv1.HTTPRoute, e weights.Event, log *za
 	c.recorder.Event(ref, kind, e.Reason, e.Message)
 }
 
-// statusPatch is the merge patch of the status annotation and the consumed
-// commands, conditional on resourceVersion; ok is false when nothing changes.
-func statusPatch(current map[string]string, resourceVersion string, in weights.Input, d weights.Decision) ([]byte, bool, error) {
+// patchFunc is a typed client's Patch.
+type patchFunc[T any] func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*T, error)
+
+// patchStatus writes the status annotation and removes the consumed
+// commands of obj with patch, in one merge patch that names only our keys,
+// conditional on obj's resourceVersion. It returns the patched object, or
+// nil when nothing changed.
+func patchStatus[T any](ctx context.Context, obj metav1.Object, in weights.Input, d weights.Decision, patch patchFunc[T]) (*T, error) {
 	changes := map[string]any{}
 	if !d.Status.SameAs(in.Status) {
 		changes[annotations.KeyStatus] = d.Status.Encode()
 	}
 	if d.ClearCommands {
 		for _, k := range annotations.CommandKeys {
-			if _, ok := current[k.Name]; ok {
+			if _, ok := obj.GetAnnotations()[k.Name]; ok {
 				changes[k.Name] = nil
 			}
 		}
 	}
 	if len(changes) == 0 {
-		return nil, false, nil
+		return nil, nil
 	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"resourceVersion": resourceVersion, "annotations": changes,
+	body, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"resourceVersion": obj.GetResourceVersion(), "annotations": changes,
 	}})
-	return patch, err == nil, err
+	if err != nil {
+		return nil, err
+	}
+	return patch(ctx, obj.GetName(), types.MergePatchType, body, metav1.PatchOptions{FieldManager: FieldManager})
 }

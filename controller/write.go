@@ -23,14 +23,12 @@ import (
 // merge patch that names only our keys. The resourceVersion makes it conditional:
 // if the Ingress changed since we read it, the patch fails and we decide again.
 func (c *Controller) writeStatus(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, d weights.Decision) error {
-	patch, ok, err := statusPatch(primary.Annotations, primary.ResourceVersion, in, d)
-	if err != nil || !ok {
-		return err
-	}
-	updated, err := c.client.NetworkingV1().Ingresses(primary.Namespace).Patch(ctx, primary.Name, types.MergePatchType, patch,
-		metav1.PatchOptions{FieldManager: FieldManager})
+	updated, err := patchStatus(ctx, primary, in, d, c.client.NetworkingV1().Ingresses(primary.Namespace).Patch)
 	if err != nil {
 		return fmt.Errorf("patch status of %s/%s: %w", primary.Namespace, primary.Name, err)
+	}
+	if updated == nil {
+		return nil
 	}
 	// Later writes in this sync (the switch) need the new resourceVersion.
 	primary.ResourceVersion = updated.ResourceVersion

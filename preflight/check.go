@@ -110,7 +110,21 @@ func classOf(ing *networkingv1.Ingress) string {
 // candidate, never retargets it. Only an explicit new stable-service does, and
 // the state machine treats that as a new revision.
 func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned string) (string, error) {
-	used := backends.Services(primary)
+	return ResolveStable(backends.Services(primary), spec, pinned, Router{Kind: "Ingress",
+		Empty: &Problem{Field: "spec.rules", Value: "", Expected: "at least one path routed to a Service"}})
+}
+
+// Router names the object whose routes a rollout changes, for ResolveStable's
+// messages: an Ingress, or an HTTPRoute.
+type Router struct {
+	Kind string
+	// Empty is the problem of an object that routes to no Service at all.
+	Empty error
+}
+
+// ResolveStable is resolveStable's rule over the Services an object routes
+// to (used), for an Ingress or an HTTPRoute alike.
+func ResolveStable(used map[string]bool, spec *annotations.Spec, pinned string, r Router) (string, error) {
 	switched := func(stable string) bool { return stable != "" && !used[stable] && used[spec.CanaryService] }
 	var others []string
 	for name := range used {
@@ -129,10 +143,10 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned
 	case switched(want) && (pinned == "" || pinned == want):
 		return spec.CanaryService, nil
 	case want != "" && len(others) > 0:
-		expected := "a Service the Ingress routes to: " + strings.Join(others, ", ")
+		expected := "a Service the " + r.Kind + " routes to: " + strings.Join(others, ", ")
 		if spec.StableService == "" {
-			expected = fmt.Sprintf("set: this rollout replaces %s, which the Ingress no longer routes to (it routes to %s); ingress-canary does not pick another Service on its own",
-				pinned, strings.Join(others, ", "))
+			expected = fmt.Sprintf("set: this rollout replaces %s, which the %s no longer routes to (it routes to %s); ingress-canary does not pick another Service on its own",
+				pinned, r.Kind, strings.Join(others, ", "))
 		}
 		return "", &annotations.Error{Key: annotations.KeyStableService, Value: spec.StableService, Expected: expected}
 	case len(others) == 1:
@@ -140,10 +154,10 @@ func resolveStable(primary *networkingv1.Ingress, spec *annotations.Spec, pinned
 	case len(others) == 0 && used[spec.CanaryService]:
 		return spec.CanaryService, nil
 	case len(others) == 0:
-		return "", &Problem{Field: "spec.rules", Value: "", Expected: "at least one path routed to a Service"}
+		return "", r.Empty
 	}
 	return "", &annotations.Error{Key: annotations.KeyStableService, Value: "",
-		Expected: "the Service to replace, because the Ingress routes to several: " + strings.Join(others, ", ")}
+		Expected: "the Service to replace, because the " + r.Kind + " routes to several: " + strings.Join(others, ", ")}
 }
 
 // resolveCanaryPort checks that every replaced path's port exists on the canary
