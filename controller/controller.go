@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -120,14 +118,8 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	}); err != nil {
 		return nil, err
 	}
-	for _, inf := range []cache.SharedIndexInformer{svcInf.Informer(), epsInf.Informer()} {
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueUsers,
-			UpdateFunc: func(_, cur any) { c.enqueueUsers(cur) },
-			DeleteFunc: c.enqueueUsers,
-		}); err != nil {
-			return nil, err
-		}
+	if err := onEveryChange(c.enqueueUsers, svcInf.Informer(), epsInf.Informer()); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -207,23 +199,7 @@ func (c *Controller) enqueueSharers(obj any) {
 // enqueueUsers queues every primary that names the Service (or the Service of the
 // EndpointSlice) that changed.
 func (c *Controller) enqueueUsers(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	var namespace, service string
-	switch o := obj.(type) {
-	case *corev1.Service:
-		namespace, service = o.Namespace, o.Name
-	case *discoveryv1.EndpointSlice:
-		namespace, service = o.Namespace, o.Labels[discoveryv1.LabelServiceName]
-	default:
-		return
-	}
-	users, err := c.ingressIndex.ByIndex(serviceIndex, namespace+"/"+service)
-	if err != nil {
-		return
-	}
-	for _, u := range users {
+	for _, u := range usersOf(c.ingressIndex, obj) {
 		c.enqueueIngress(u)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -90,26 +88,18 @@ func NewRoutes(gw gwclient.Interface, gwFactory gwinformers.SharedInformerFactor
 	}); err != nil {
 		return nil, err
 	}
-	for _, inf := range []cache.SharedIndexInformer{svcInf.Informer(), epsInf.Informer()} {
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueServiceUsers,
-			UpdateFunc: func(_, cur any) { c.enqueueServiceUsers(cur) },
-			DeleteFunc: c.enqueueServiceUsers,
-		}); err != nil {
-			return nil, err
+	if err := onEveryChange(func(obj any) {
+		for _, u := range usersOf(c.routeIndex, obj) {
+			c.enqueueRoute(u)
 		}
+	}, svcInf.Informer(), epsInf.Informer()); err != nil {
+		return nil, err
 	}
 	// A Gateway or GatewayClass change may change which data plane serves a
 	// route (and so whether it can be measured): every followed route is read
 	// again. They change rarely.
-	for _, inf := range []cache.SharedIndexInformer{gwInf.Informer(), classInf.Informer()} {
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { c.enqueueAllRoutes() },
-			UpdateFunc: func(_, _ any) { c.enqueueAllRoutes() },
-			DeleteFunc: func(any) { c.enqueueAllRoutes() },
-		}); err != nil {
-			return nil, err
-		}
+	if err := onEveryChange(func(any) { c.enqueueAllRoutes() }, gwInf.Informer(), classInf.Informer()); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -146,28 +136,6 @@ func (c *RouteController) enqueueRoute(obj any) {
 func (c *RouteController) enqueueAllRoutes() {
 	for _, obj := range c.routeIndex.List() {
 		c.enqueueRoute(obj)
-	}
-}
-
-func (c *RouteController) enqueueServiceUsers(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	var key string
-	switch o := obj.(type) {
-	case *corev1.Service:
-		key = o.Namespace + "/" + o.Name
-	case *discoveryv1.EndpointSlice:
-		key = o.Namespace + "/" + o.Labels[discoveryv1.LabelServiceName]
-	default:
-		return
-	}
-	users, err := c.routeIndex.ByIndex(serviceIndex, key)
-	if err != nil {
-		return
-	}
-	for _, u := range users {
-		c.enqueueRoute(u)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -155,20 +154,13 @@ func (c *RouteController) applyTraffic(ctx context.Context, route *gwv1.HTTPRout
 	return nil
 }
 
-// record emits an Event on the route and logs the same decision.
+// record emits an Event on the route and logs the same decision. The
+// recorder's scheme does not know Gateway API types: the object says what it
+// is.
 func (c *RouteController) record(route *gwv1.HTTPRoute, e weights.Event, log *zap.Logger) {
-	kind := corev1.EventTypeNormal
-	if e.Warning {
-		kind = corev1.EventTypeWarning
-		log.Warn(e.Message, zap.String("reason", e.Reason))
-	} else {
-		log.Info(e.Message, zap.String("reason", e.Reason))
-	}
-	// The recorder's scheme does not know Gateway API types: the object says
-	// what it is.
 	ref := route.DeepCopy()
 	ref.APIVersion, ref.Kind = gwv1.GroupVersion.String(), "HTTPRoute"
-	c.recorder.Event(ref, kind, e.Reason, e.Message)
+	recordEvent(c.recorder, ref, e, log)
 }
 
 // patchFunc is a typed client's Patch.

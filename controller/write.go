@@ -7,7 +7,6 @@ import (
 	"reflect"
 
 	"go.uber.org/zap"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -202,12 +201,5 @@ func switchOps(primary *networkingv1.Ingress, stable, canary string, port networ
 
 // record emits an Event on the primary and logs the same decision.
 func (c *Controller) record(primary *networkingv1.Ingress, e weights.Event, log *zap.Logger) {
-	kind := corev1.EventTypeNormal
-	if e.Warning {
-		kind = corev1.EventTypeWarning
-		log.Warn(e.Message, zap.String("reason", e.Reason))
-	} else {
-		log.Info(e.Message, zap.String("reason", e.Reason))
-	}
-	c.recorder.Event(primary, kind, e.Reason, e.Message)
+	recordEvent(c.recorder, primary, e, log)
 }
