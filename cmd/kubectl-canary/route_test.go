@@ -60,8 +60,8 @@ func TestStatusOfAnHTTPRoute(t *testing.T) {
 	h := withRoutes(newHarness(ev), annotatedRoute())
 	require.Equal(t, exitOK, h.run("status", "-n", "shop", "httproute/web"))
 	out := h.stdout.String()
-	assert.Contains(t, out, "httproute/web")
-	assert.Contains(t, out, "web-v1", "the stable Service, read from the route's source")
+	assert.Contains(t, out, "HTTPRoute:   shop/web")
+	assert.Contains(t, out, "web-v2 replacing web-v1", "the stable Service, read from the route's source")
 	assert.Contains(t, out, "StepStarted")
 	assert.NotEqual(t, exitOK, newHarness().run("status", "-n", "shop", "httproute/web"), "no Gateway API client: an error, not a guess")
 }

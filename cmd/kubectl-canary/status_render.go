@@ -22,7 +22,11 @@ func renderStatus(w io.Writer, v statusView) {
 	st := v.Status
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, value) }
-	field("Ingress", v.Namespace+"/"+v.Name)
+	kind := v.Kind
+	if kind == "" {
+		kind = kindIngress
+	}
+	field(kind, v.Namespace+"/"+v.Name)
 	phase := string(st.Phase)
 	if !v.HasStatus {
 		phase = "<none> (the controller has not written a status yet)"

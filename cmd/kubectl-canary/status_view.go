@@ -15,6 +15,8 @@ import (
 // statusView is everything `status` draws, resolved from the Ingress, its
 // annotations and its Events, so that rendering is a pure function of it.
 type statusView struct {
+	// Kind is Ingress or HTTPRoute; Name is as list shows it.
+	Kind            string
 	Namespace, Name string
 	Revision        string
 	// Stable is the Service (or Services) the primary routes to besides the canary.
@@ -44,7 +46,7 @@ type eventLine struct {
 
 func buildStatusView(f followed, r rollout, events []corev1.Event, now time.Time) statusView {
 	v := statusView{
-		Namespace: f.Namespace, Name: f.displayName(),
+		Kind: f.Kind, Namespace: f.Namespace, Name: f.Name,
 		Revision:  r.revision(),
 		Stable:    strings.Join(stableServices(f, r), ", "),
 		Strategy:  annotations.DefaultSpec().Strategy,
