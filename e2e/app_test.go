@@ -32,6 +32,8 @@ type app struct {
 	primaryName string
 	// describe is what a failed wait reports; nil: the primary's status.
 	describe func() string
+	// readStatus reads the rollout's status; nil: the primary Ingress's.
+	readStatus func() weights.Status
 }
 
 // newApp deploys versions 1..n and the primary Ingress, and waits until nginx
@@ -101,19 +103,27 @@ func (a *app) waitRoutedAt(host, path, version string, mod func(*http.Request)) 
 // annotate merge-patches annotations on the primary (nil value removes a key).
 func (a *app) annotate(kv map[string]any) {
 	a.t.Helper()
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
-	require.NoError(a.t, err)
-	_, err = suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Patch(context.Background(), a.primaryName, types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err := suite.cluster.Client.NetworkingV1().Ingresses(a.ns).Patch(context.Background(), a.primaryName, types.MergePatchType, annotationPatch(a.t, kv), metav1.PatchOptions{})
 	require.NoError(a.t, err)
 }
 
+// annotationPatch is a merge patch of annotations (nil value removes a key).
+func annotationPatch(t *testing.T, kv map[string]any) []byte {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
+	require.NoError(t, err)
+	return patch
+}
+
 // start opts the primary in with the given keys (short names, without the prefix).
-func (a *app) start(keys map[string]string) {
+func (a *app) start(keys map[string]string) { a.annotate(prefixed(keys)) }
+
+// prefixed puts the ingress-canary.dev/ prefix before each short key.
+func prefixed(keys map[string]string) map[string]any {
 	kv := map[string]any{}
 	for k, v := range keys {
 		kv[annotations.Prefix+k] = v
 	}
-	a.annotate(kv)
+	return kv
 }
 
 func (a *app) primary() *networkingv1.Ingress {
@@ -125,6 +135,9 @@ func (a *app) primary() *networkingv1.Ingress {
 
 func (a *app) status() weights.Status {
 	a.t.Helper()
+	if a.readStatus != nil {
+		return a.readStatus()
+	}
 	s, err := weights.ParseStatus(a.primary().Annotations[annotations.KeyStatus])
 	require.NoError(a.t, err)
 	return s

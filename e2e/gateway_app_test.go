@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,6 +47,7 @@ func newRouteApp(t *testing.T, name string, versions int, rules []gwv1.HTTPRoute
 	a.gw, err = gwclient.NewForConfig(cfg)
 	require.NoError(t, err)
 	a.describe = func() string { return a.route().Annotations[annotations.KeyStatus] }
+	a.readStatus = a.routeStatus
 	ctx := context.Background()
 	for i := 1; i <= versions; i++ {
 		require.NoError(t, suite.cluster.DeployVersion(ctx, a.ns, a.service(i), a.version(i)))
@@ -101,36 +100,17 @@ func (a *routeApp) route() *gwv1.HTTPRoute {
 // annotateRoute merge-patches annotations on the route (nil removes a key).
 func (a *routeApp) annotateRoute(kv map[string]any) {
 	a.t.Helper()
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
-	require.NoError(a.t, err)
-	_, err = a.gw.GatewayV1().HTTPRoutes(a.ns).Patch(context.Background(), "web", types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err := a.gw.GatewayV1().HTTPRoutes(a.ns).Patch(context.Background(), "web", types.MergePatchType, annotationPatch(a.t, kv), metav1.PatchOptions{})
 	require.NoError(a.t, err)
 }
 
 // startRoute opts the route in with the given keys (short names).
-func (a *routeApp) startRoute(keys map[string]string) {
-	kv := map[string]any{}
-	for k, v := range keys {
-		kv[annotations.Prefix+k] = v
-	}
-	a.annotateRoute(kv)
-}
+func (a *routeApp) startRoute(keys map[string]string) { a.annotateRoute(prefixed(keys)) }
 
-func (a *routeApp) status() weights.Status {
+// routeStatus is the route's status annotation (app.readStatus).
+func (a *routeApp) routeStatus() weights.Status {
 	a.t.Helper()
 	s, err := weights.ParseStatus(a.route().Annotations[annotations.KeyStatus])
 	require.NoError(a.t, err)
 	return s
-}
-
-func (a *routeApp) waitStatus(timeout time.Duration, what string, cond func(weights.Status) bool) weights.Status {
-	a.t.Helper()
-	var st weights.Status
-	a.eventually(timeout, what, func() bool { st = a.status(); return cond(st) })
-	return st
-}
-
-func (a *routeApp) waitPhase(timeout time.Duration, phase weights.Phase) weights.Status {
-	a.t.Helper()
-	return a.waitStatus(timeout, "phase "+string(phase), func(s weights.Status) bool { return s.Phase == phase })
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -43,10 +42,7 @@ func TestGatewayHealthyRolloutPromotes(t *testing.T) {
 	})
 	var stopTesters func() traffic.Counts
 	for i, w := range []float64{0.10, 0.30, 0.60} {
-		share, n := measureStep(a, plain, i+1, a.version(2))
-		tol := splitTolerance(w, n)
-		t.Logf("step %d: weight %.0f%%, measured canary share %.2f%% of %d requests (tolerance ±%.2f points)", i+1, w*100, share*100, n, tol*100)
-		assert.InDelta(t, w, share, tol, "step %d split", i+1)
+		assertStepSplit(t, a, plain, i+1, w, a.version(2))
 		r := a.route()
 		require.Len(t, r.Spec.Rules, 3, "the two user rules and the testers' rule")
 		refs := r.Spec.Rules[0].BackendRefs
@@ -65,15 +61,7 @@ func TestGatewayHealthyRolloutPromotes(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	var failures []string
-	lastBad := plain.Snapshot().NonSuccess
-	st := a.waitStatus(90*time.Second, "phase Succeeded", func(s weights.Status) bool {
-		if bad := plain.Snapshot().NonSuccess; bad > lastBad {
-			failures = append(failures, fmt.Sprintf("%d failed during %s/%s", bad-lastBad, s.Phase, s.Stage))
-			lastBad = bad
-		}
-		return s.Phase == weights.PhaseSucceeded
-	})
+	st, failures := waitSucceeded(a, plain)
 	time.Sleep(2 * time.Second) // traffic after the testers' rule is gone
 	final, otherFinal, testerFinal := stopPlain(), stopOther(), stopTesters()
 	assert.Empty(t, failures, "failed requests, by the phase they were seen in")
@@ -153,26 +141,13 @@ func TestGatewayControllerKilledMidStepResumes(t *testing.T) {
 	a.startRoute(map[string]string{"canary-service": "web-v2", "steps": "10,20,40", "interval": "10s", "min-requests": "20", "header": "X-Canary"})
 	before := a.waitStatus(60*time.Second, "step 2", func(s weights.Status) bool { return s.Step == 2 && s.StepStarted != nil })
 	time.Sleep(2 * time.Second)
-	require.NoError(t, suite.controller.Kill())
-	killedAt := time.Now()
-	require.NoError(t, suite.controller.Start())
-	t.Logf("controller restarted %.1fs after SIGKILL", time.Since(killedAt).Seconds())
-	var steps []int
-	a.eventually(120*time.Second, "succeeded", func() bool {
-		st := a.status()
-		if len(steps) == 0 || steps[len(steps)-1] != st.Step {
-			steps = append(steps, st.Step)
-		}
-		if st.Step == 2 {
-			assert.True(t, st.StepStarted.Equal(*before.StepStarted), "window start kept across the restart")
-		}
+	killAndRestart(t)
+	awaitResumed(t, a, before, 10*time.Second, func(st weights.Status) {
 		if r := a.route(); st.Phase == weights.PhaseProgressing {
 			assert.LessOrEqual(t, len(r.Spec.Rules), 2, "one user rule and at most one testers' rule")
 			assert.LessOrEqual(t, len(r.Spec.Rules[0].BackendRefs), 2, "at most one canary backendRef")
 		}
-		return st.Phase == weights.PhaseSucceeded
 	})
-	assert.Equal(t, []int{2, 3}, steps, "resumed at step 2, then 3, no skip")
 	assert.Equal(t, []gwv1.HTTPBackendRef{backendRef("web-v2")}, a.route().Spec.Rules[0].BackendRefs)
 	assert.Zero(t, g.Snapshot().NonSuccess, "no request failed across the restart")
 }

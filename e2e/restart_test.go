@@ -22,13 +22,32 @@ func TestControllerKilledMidStepResumes(t *testing.T) {
 	a.start(map[string]string{"canary-service": "web-v2", "steps": "10,20,40", "interval": "20s", "min-requests": "20"})
 	before := a.waitStatus(60*time.Second, "step 2", func(s weights.Status) bool { return s.Step == 2 && s.StepStarted != nil })
 	time.Sleep(3 * time.Second)
+	killAndRestart(t)
+	awaitResumed(t, a, before, 20*time.Second, nil)
+}
+
+// killAndRestart SIGKILLs the suite's controller and starts it again.
+func killAndRestart(t *testing.T) {
+	t.Helper()
 	require.NoError(t, suite.controller.Kill())
 	killedAt := time.Now()
 	require.NoError(t, suite.controller.Start())
 	t.Logf("controller restarted %.1fs after SIGKILL", time.Since(killedAt).Seconds())
+}
 
-	// The step advances only when the original window ends, never earlier, and
-	// never skips 3.
+// resumable is a rollout a restart test follows: an Ingress's (app) or an
+// HTTPRoute's (routeApp).
+type resumable interface {
+	status() weights.Status
+	eventually(timeout time.Duration, what string, cond func() bool)
+}
+
+// awaitResumed follows a rollout killed at step 2 (status before) of a
+// three-step plan to Succeeded: the step advances only when the original
+// window (interval) ends, never earlier, and never skips 3. each, if set,
+// checks every status seen.
+func awaitResumed(t *testing.T, a resumable, before weights.Status, interval time.Duration, each func(weights.Status)) {
+	t.Helper()
 	var steps []int
 	a.eventually(120*time.Second, "succeeded", func() bool {
 		st := a.status()
@@ -39,7 +58,10 @@ func TestControllerKilledMidStepResumes(t *testing.T) {
 			assert.True(t, st.StepStarted.Equal(*before.StepStarted), "window start kept across the restart")
 		}
 		if st.Step == 3 && st.StepStarted != nil {
-			assert.False(t, st.StepStarted.Before(before.StepStarted.Add(20*time.Second)), "step 2's window was not cut short")
+			assert.False(t, st.StepStarted.Before(before.StepStarted.Add(interval)), "step 2's window was not cut short")
+		}
+		if each != nil {
+			each(st)
 		}
 		return st.Phase == weights.PhaseSucceeded
 	})

@@ -36,6 +36,16 @@ func measureStep(a stepWatcher, g *traffic.Generator, step int, canaryVersion st
 	return d.Share(canaryVersion), d.Responses()
 }
 
+// assertStepSplit measures step's split (measureStep) and checks it against
+// weight w.
+func assertStepSplit(t *testing.T, a stepWatcher, plain *traffic.Generator, step int, w float64, canaryVersion string) {
+	t.Helper()
+	share, n := measureStep(a, plain, step, canaryVersion)
+	tol := splitTolerance(w, n)
+	t.Logf("step %d: weight %.0f%%, measured canary share %.2f%% of %d requests (tolerance ±%.2f points)", step, w*100, share*100, n, tol*100)
+	assert.InDelta(t, w, share, tol, "step %d split", step)
+}
+
 // stepWatcher is a rollout whose status a test can wait on: an Ingress's
 // (app) or an HTTPRoute's (routeApp).
 type stepWatcher interface {
@@ -55,23 +65,12 @@ func TestHealthyRolloutPromotes(t *testing.T) {
 	var testers *traffic.Generator
 	var stopTesters func() traffic.Counts
 	for i, w := range []float64{0.10, 0.30, 0.60} {
-		share, n := measureStep(a, plain, i+1, a.version(2))
-		tol := splitTolerance(w, n)
-		t.Logf("step %d: weight %.0f%%, measured canary share %.2f%% of %d requests (tolerance ±%.2f points)", i+1, w*100, share*100, n, tol*100)
-		assert.InDelta(t, w, share, tol, "step %d split", i+1)
+		assertStepSplit(t, a, plain, i+1, w, a.version(2))
 		if testers == nil {
 			testers, stopTesters = a.traffic(10, http.Header{"X-Canary": {"always"}})
 		}
 	}
-	var failures []string
-	lastBad := plain.Snapshot().NonSuccess
-	st := a.waitStatus(90*time.Second, "phase Succeeded", func(s weights.Status) bool {
-		if bad := plain.Snapshot().NonSuccess; bad > lastBad {
-			failures = append(failures, fmt.Sprintf("%d failed during %s/%s", bad-lastBad, s.Phase, s.Stage))
-			lastBad = bad
-		}
-		return s.Phase == weights.PhaseSucceeded
-	})
+	st, failures := waitSucceeded(a, plain)
 	time.Sleep(2 * time.Second) // traffic after the canary Ingress is gone
 	final, testerFinal := stopPlain(), stopTesters()
 	assert.Empty(t, failures, "failed requests, by the phase they were seen in")
@@ -88,6 +87,21 @@ func TestHealthyRolloutPromotes(t *testing.T) {
 	assert.Zero(t, testerFinal.ByVersion[a.version(1)], "header testers always reached the canary")
 	assert.Zero(t, testerFinal.NonSuccess)
 	a.waitEvent(10*time.Second, "Normal", "Promoted")
+}
+
+// waitSucceeded waits for phase Succeeded and lists the failed requests of
+// plain by the phase and stage they were seen in.
+func waitSucceeded(a stepWatcher, plain *traffic.Generator) (weights.Status, []string) {
+	var failures []string
+	lastBad := plain.Snapshot().NonSuccess
+	st := a.waitStatus(90*time.Second, "phase Succeeded", func(s weights.Status) bool {
+		if bad := plain.Snapshot().NonSuccess; bad > lastBad {
+			failures = append(failures, fmt.Sprintf("%d failed during %s/%s", bad-lastBad, s.Phase, s.Stage))
+			lastBad = bad
+		}
+		return s.Phase == weights.PhaseSucceeded
+	})
+	return st, failures
 }
 
 // (j) A fractional step: 0.5 % written as 50 of 10000.
