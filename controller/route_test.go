@@ -94,12 +94,19 @@ func newRouteFixture(t *testing.T, controllerName string, ann map[string]string)
 	return f
 }
 
-// sync runs one reconcile and waits until the cache holds the route as the API does.
+// sync runs one reconcile on a cache that holds the route as the API does
+// (also after a test's own write), and waits for the cache to hold its writes.
 func (f *routeFixture) sync() {
 	f.t.Helper()
+	f.waitForCache()
 	_, err := f.ctrl.sync(context.Background(), ns+"/web")
 	require.NoError(f.t, err)
-	err = wait.PollUntilContextTimeout(context.Background(), 2*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+	f.waitForCache()
+}
+
+func (f *routeFixture) waitForCache() {
+	f.t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 2*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
 		cached, cerr := f.ctrl.listers.routes.HTTPRoutes(ns).Get("web")
 		// The simple fake keeps no resourceVersion: compare what matters.
 		live := f.route()
@@ -184,4 +191,36 @@ func TestRouteConcurrentEditIsKept(t *testing.T) {
 	assert.True(t, conflicted, f.status().Message)
 	assert.Equal(t, []gwv1.Hostname{"edited.example"}, r.Spec.Hostnames, "the user's edit is kept")
 	assert.Len(t, r.Spec.Rules[0].BackendRefs, 2, "and the step is written onto it")
+}
+
+// promote-by: weight holds 100 % on the canary backendRef until the route's
+// source names the canary (a GitOps commit that rewrites the rules), then
+// succeeds with the source as written.
+func TestRoutePromoteByWeightWaitsForTheSource(t *testing.T) {
+	keys := rolloutKeys()
+	keys[annotations.KeySteps], keys[annotations.KeyPromoteBy] = "50", "weight"
+	f := newRouteFixture(t, "traefik.io/gateway-controller", keys)
+	f.sync()
+	for range 3 {
+		f.now = f.now.Add(61 * time.Second)
+		f.sync()
+	}
+	st := f.status()
+	require.Equal(t, weights.PhasePromoting, st.Phase, st.Message)
+	refs := f.route().Spec.Rules[0].BackendRefs
+	require.Len(t, refs, 2)
+	assert.Equal(t, int32(0), *refs[0].Weight, "stable holds 0 %")
+	assert.Equal(t, int32(10000), *refs[1].Weight, "the canary holds 100 %")
+
+	// GitOps applies the new source: the rule names web-v2, as the user wrote it.
+	live := f.route()
+	live.Spec.Rules = []gwv1.HTTPRouteRule{{BackendRefs: []gwv1.HTTPBackendRef{refs[1]}}}
+	live.Spec.Rules[0].BackendRefs[0].Weight = new(httproute.DefaultWeight)
+	source := live.Spec
+	_, err := f.gw.GatewayV1().HTTPRoutes(ns).Update(context.Background(), live, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	f.now = f.now.Add(time.Second)
+	f.sync()
+	assert.Equal(t, weights.PhaseSucceeded, f.status().Phase, f.status().Message)
+	assert.Equal(t, source, f.route().Spec, "the route is exactly the new source")
 }
