@@ -35,9 +35,16 @@ type RouteController struct {
 	// analyzers read each Gateway implementation's metrics, by Dialect name.
 	analyzers   map[string]Analyzer
 	openWindows *openWindows
-	opts        Options
-	log         *zap.Logger
+	// metrics are the Ingress controller's, with the route's series under
+	// ingress="httproute/<name>" (metricsName), so that dashboards and alerts
+	// show both and a route never shares series with an Ingress of its name.
+	metrics *Metrics
+	opts    Options
+	log     *zap.Logger
 }
+
+// metricsName is a route's value of the metrics' ingress label.
+func metricsName(route string) string { return "httproute/" + route }
 
 type routeListers struct {
 	routes   gwlisters.HTTPRouteLister
@@ -50,7 +57,7 @@ type routeListers struct {
 // gwFactory) and the Service and EndpointSlice ones (from factory, shared
 // with the Ingress controller). Start both factories and call Run afterwards.
 func NewRoutes(gw gwclient.Interface, gwFactory gwinformers.SharedInformerFactory, factory informers.SharedInformerFactory,
-	recorder record.EventRecorder, analyzers map[string]Analyzer, log *zap.Logger, opts Options) (*RouteController, error) {
+	recorder record.EventRecorder, analyzers map[string]Analyzer, metrics *Metrics, log *zap.Logger, opts Options) (*RouteController, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -71,6 +78,7 @@ func NewRoutes(gw gwclient.Interface, gwFactory gwinformers.SharedInformerFactor
 		recorder:    recorder,
 		analyzers:   analyzers,
 		openWindows: newOpenWindows(),
+		metrics:     metrics,
 		opts:        opts,
 		log:         log.With(zap.String("kind", "HTTPRoute")),
 	}

@@ -31,6 +31,7 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	cached, err := c.listers.routes.HTTPRoutes(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		c.openWindows.forget(key)
+		c.metrics.forget(namespace, metricsName(name))
 		return 0, nil // what we added went with the route
 	}
 	if err != nil {
@@ -54,6 +55,7 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	for _, e := range d.Events {
 		c.record(route, e, log)
 	}
+	c.metrics.observe(namespace, metricsName(name), d.Status, in.Status)
 	if err := c.applyTraffic(ctx, route, in, w, d.Traffic); err != nil {
 		return 0, err
 	}
@@ -95,6 +97,7 @@ func (c *RouteController) analyse(ctx context.Context, route *gwv1.HTTPRoute, in
 	}
 	v = weights.CheckSplit(in.Spec, in.Status, v, in.Now)
 	in.Verdict = &v
+	c.metrics.analyses.WithLabelValues(route.Namespace, metricsName(route.Name), string(v.Outcome)).Inc()
 	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
 		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -39,6 +41,7 @@ type routeFixture struct {
 	ctrl     *RouteController
 	recorder *record.FakeRecorder
 	analyzer *stubAnalyzer
+	metrics  *Metrics
 	now      time.Time
 }
 
@@ -76,12 +79,13 @@ func newRouteFixture(t *testing.T, controllerName string, ann map[string]string)
 	require.NoError(t, err)
 	_, err = gw.GatewayV1().HTTPRoutes(ns).Create(ctx, route, metav1.CreateOptions{})
 	require.NoError(t, err)
-	f := &routeFixture{t: t, gw: gw, recorder: record.NewFakeRecorder(100), now: t0,
+	f := &routeFixture{t: t, gw: gw, recorder: record.NewFakeRecorder(100), now: t0, metrics: NewMetrics(prometheus.NewRegistry()),
 		analyzer: &stubAnalyzer{verdict: analysis.Verdict{Outcome: analysis.Pass, Reason: "error rate 0.00%"}}}
 	factory := informers.NewSharedInformerFactory(fake.NewClientset(kube...), 0)
 	gwFactory := gwinformers.NewSharedInformerFactory(gw, 0)
 	var ctrl *RouteController
-	ctrl, err = NewRoutes(gw, gwFactory, factory, f.recorder, map[string]Analyzer{"traefik-gateway": f.analyzer}, zap.NewNop(),
+	ctrl, err = NewRoutes(gw, gwFactory, factory, f.recorder, map[string]Analyzer{"traefik-gateway": f.analyzer},
+		f.metrics, zap.NewNop(),
 		Options{Machine: weights.Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second}, Now: func() time.Time { return f.now }})
 	require.NoError(t, err)
 	f.ctrl = ctrl
@@ -150,6 +154,9 @@ func TestRouteRolloutStepsThenRollsBackExactly(t *testing.T) {
 	f.sync()
 	assert.Equal(t, weights.PhaseFailed, f.status().Phase, f.status().Message)
 	assert.Equal(t, source, f.route().Spec, "rollback restores the rules exactly")
+	var failed dto.Metric
+	require.NoError(t, f.metrics.rollouts.WithLabelValues(ns, "httproute/web", "Failed").Write(&failed))
+	assert.Equal(t, 1.0, failed.GetCounter().GetValue(), "the route's series, named httproute/web")
 	assert.Equal(t, "web", f.analyzer.targets[0].Ingress)
 	assert.Equal(t, "web-v2", f.analyzer.targets[0].CanaryUpstream)
 	assert.Equal(t, "web-v1", f.analyzer.targets[0].StableService)

@@ -95,9 +95,9 @@ func newRouteRunner(cfg *rest.Config, newAnalyzer func(prom.Dialect) controller.
 // start wires the controller (before factory starts) and returns its run
 // function.
 func (r *routeRunner) start(o options, factory informers.SharedInformerFactory, recorder record.EventRecorder,
-	log *zap.Logger, opts controller.Options) (gwinformers.SharedInformerFactory, func(context.Context) error, error) {
+	metrics *controller.Metrics, log *zap.Logger, opts controller.Options) (gwinformers.SharedInformerFactory, func(context.Context) error, error) {
 	gwFactory := gwinformers.NewSharedInformerFactoryWithOptions(r.client, resync, gwinformers.WithNamespace(o.namespace))
-	ctrl, err := controller.NewRoutes(r.client, gwFactory, factory, recorder, r.analyzers, log, opts)
+	ctrl, err := controller.NewRoutes(r.client, gwFactory, factory, recorder, r.analyzers, metrics, log, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -120,7 +120,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		if routes != nil {
-			gwFactory, runRoutes, err := routes.start(o, factory, recorder, log, opts)
+			gwFactory, runRoutes, err := routes.start(o, factory, recorder, metrics, log, opts)
 			if err != nil {
 				return err
 			}
