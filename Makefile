@@ -29,7 +29,7 @@ IMAGE_DIR ?= $(or $(INGRESS_CANARY_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)
 all: build
 
 help:
-	@echo "make demo   set up, start a real local cluster, roll web-v1 -> web-v2 -> web-v3, tear down (ROUTER=traefik: on Traefik)"
+	@echo "make demo   set up, start a real local cluster, roll web-v1 -> web-v2 -> web-v3, tear down (ROUTER=traefik: on Traefik; ROUTER=gateway: an HTTPRoute on Traefik)"
 	@echo "make test   vet, unit tests, setup, then the e2e suites on the real local cluster"
 	@echo "make up / make down   keep a cluster running for manual use (e2e/setup/kubectl.sh ...)"
 	@echo "make demo-incluster   the same story with the controller deployed from deploy/ as Pods on a real node"
@@ -62,7 +62,8 @@ e2e: setup
 
 test: vet setup unit e2e
 
-# ROUTER=traefik tells the same story on Traefik, with no ingress-nginx process.
+# ROUTER=traefik tells the same story on Traefik, with no ingress-nginx process;
+# ROUTER=gateway tells it on an annotated Gateway API HTTPRoute served by Traefik.
 demo: setup
 	ROUTER=$(ROUTER) $(GO) run ./e2e/cmd/demo
 
