@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,4 +218,40 @@ func TestGatewayDeployManifestsLeastPrivilege(t *testing.T) {
 	assert.Equal(t, []gwv1.HTTPBackendRef{backendRef("web-v2")}, a.route().Spec.Rules[0].BackendRefs)
 	a.waitEvent(10*time.Second, "Normal", "Promoted")
 	assertNeverForbidden(t, restricted)
+}
+
+// GitOps: with promote-by: weight the controller never rewrites the user's
+// backendRef; it holds 100 % on the canary until the source names it. Here
+// "Git" applies the new source (the whole rules list, as a GitOps tool
+// would): the rollout succeeds and the route is exactly that source.
+func TestGatewayPromoteByWeightWaitsForTheSource(t *testing.T) {
+	requireGatewaySuite(t)
+	t.Parallel()
+	a := newRouteApp(t, "gitops", 2, nil)
+	plain, stop := a.traffic(60, nil)
+	defer stop()
+	a.startRoute(map[string]string{"canary-service": "web-v2", "steps": "50", "interval": "6s", "min-requests": "20",
+		"header": "X-Canary", "promote-by": "weight"})
+	st := a.waitStatus(60*time.Second, "holding 100 %", func(s weights.Status) bool {
+		return s.Phase == weights.PhasePromoting && s.Message != "" && strings.Contains(s.Message, "holding")
+	})
+	t.Logf("held: %s", st.Message)
+	refs := a.route().Spec.Rules[0].BackendRefs
+	require.Len(t, refs, 2)
+	assert.Equal(t, int32(0), *refs[0].Weight)
+	assert.Equal(t, int32(annotations.WeightTotal), *refs[1].Weight)
+	a.waitServing(a.version(2))
+
+	r := a.route()
+	r.Spec.Rules = []gwv1.HTTPRouteRule{pathRule("/", "web-v2")}
+	_, err := a.gw.GatewayV1().HTTPRoutes(a.ns).Update(context.Background(), r, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	source := a.route().Spec
+	a.waitPhase(30*time.Second, weights.PhaseSucceeded)
+	time.Sleep(2 * time.Second)
+	assert.Equal(t, source, a.route().Spec, "after the promotion the route is exactly the new source")
+	final := stop()
+	t.Logf("plain traffic: %s", final)
+	assert.Zero(t, final.NonSuccess, "no request failed while the source changed")
+	assert.Zero(t, plain.Snapshot().NonSuccess)
 }
