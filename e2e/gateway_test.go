@@ -174,6 +174,15 @@ func TestGatewayLintRefuses(t *testing.T) {
 	a.startRoute(map[string]string{"stable-service": "web-nope"})
 	a.waitEvent(30*time.Second, "Warning", "InvalidSpec", `ingress-canary.dev/stable-service="web-nope"`)
 	assert.Equal(t, source, a.route().Spec, "a refused route is never written")
+
+	// kubectl canary shows the refused route beside Ingresses, with its Events.
+	out, _, code := plugin(t, "list", "-n", a.ns)
+	assert.Zero(t, code)
+	assert.Regexp(t, `httproute/web\s+Invalid`, out)
+	out, _, code = plugin(t, "status", "httproute/web", "-n", a.ns, "--exit-code")
+	assert.Equal(t, 4, code, "Invalid exits 4 with --exit-code")
+	assert.Contains(t, out, "HTTPRoute:   "+a.ns+"/web")
+	assert.Contains(t, out, "InvalidSpec")
 }
 
 func pathMatch(path string) gwv1.HTTPRouteMatch {
