@@ -64,12 +64,15 @@ func (c *RouteController) readRoute(route *gwv1.HTTPRoute) (weights.Input, route
 func (c *RouteController) checkRoute(route *gwv1.HTTPRoute, spec *annotations.Spec, status weights.Status) (routeWorld, error) {
 	var w routeWorld
 	pinned := status.PinnedStable(spec.CanaryService)
-	stable, err := httproute.ResolveStable(httproute.Strip(route.Spec, route.Namespace, status.Stable, spec.CanaryService), route.Namespace, spec, pinned)
+	// Ours are the current canary's additions and those of the revision the
+	// status names (a redeploy to a new canary-service).
+	canaries := []string{spec.CanaryService, status.Revision}
+	stable, err := httproute.ResolveStable(httproute.Strip(route.Spec, route.Namespace, status.Stable, canaries...), route.Namespace, spec, pinned)
 	if err != nil {
 		return w, err
 	}
 	w.stable = stable
-	src := httproute.Strip(route.Spec, route.Namespace, stable, spec.CanaryService)
+	src := httproute.Strip(route.Spec, route.Namespace, stable, canaries...)
 	var errs []error
 	if w.impl, err = c.implementation(route); err != nil {
 		errs = append(errs, err)

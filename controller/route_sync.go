@@ -137,7 +137,7 @@ func (c *RouteController) applyTraffic(ctx context.Context, route *gwv1.HTTPRout
 		if err != nil {
 			return err
 		}
-		desired := httproute.Strip(live.Spec, live.Namespace, stable, canary)
+		desired := httproute.Strip(live.Spec, live.Namespace, stable, canary, in.Status.Revision)
 		if t.Canary && in.Spec != nil {
 			desired = httproute.Apply(desired, edit)
 		}

@@ -33,7 +33,7 @@ import (
 )
 
 // routeFixture is a RouteController over fake clientsets: Services web-v1
-// and web-v2 (ready), GatewayClass controllerName, Gateway edge, and the
+// to web-v3 (ready), GatewayClass controllerName, Gateway edge, and the
 // accepted HTTPRoute web with one rule to web-v1.
 type routeFixture struct {
 	t        *testing.T
@@ -49,7 +49,7 @@ func newRouteFixture(t *testing.T, controllerName string, ann map[string]string)
 	ready := true
 	port := gwv1.PortNumber(80)
 	var kube []runtime.Object
-	for _, svc := range []string{"web-v1", "web-v2"} {
+	for _, svc := range []string{"web-v1", "web-v2", "web-v3"} {
 		kube = append(kube,
 			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc, Namespace: ns}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}},
 			&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: svc, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
@@ -230,4 +230,32 @@ func TestRoutePromoteByWeightWaitsForTheSource(t *testing.T) {
 	f.sync()
 	assert.Equal(t, weights.PhaseSucceeded, f.status().Phase, f.status().Message)
 	assert.Equal(t, source, f.route().Spec, "the route is exactly the new source")
+}
+
+// A redeploy mid-rollout (canary-service changed): the old canary's
+// backendRef and testers' rule go in the same write that adds the new one's;
+// the route never carries both, and is never refused for the old weights.
+func TestRouteRedeployReplacesTheOldCanary(t *testing.T) {
+	f := newRouteFixture(t, "traefik.io/gateway-controller", rolloutKeys())
+	f.sync()
+	require.Len(t, f.route().Spec.Rules[0].BackendRefs, 2)
+	r := f.route()
+	r.Annotations[annotations.KeyCanaryService] = "web-v3"
+	_, err := f.gw.GatewayV1().HTTPRoutes(ns).Update(context.Background(), r, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	for range 3 {
+		f.now = f.now.Add(time.Second)
+		f.sync()
+	}
+	st := f.status()
+	assert.NotEqual(t, weights.PhaseInvalid, st.Phase, st.Message)
+	assert.Equal(t, "web-v3", st.Revision)
+	refs := f.route().Spec.Rules[0].BackendRefs
+	require.Len(t, refs, 2, st.Message)
+	assert.Equal(t, gwv1.ObjectName("web-v3"), refs[1].Name, "the new canary's backendRef")
+	for _, rule := range f.route().Spec.Rules {
+		for _, b := range rule.BackendRefs {
+			assert.NotEqual(t, gwv1.ObjectName("web-v2"), b.Name, "the old canary's backendRef is gone")
+		}
+	}
 }

@@ -3,6 +3,7 @@ package httproute
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -90,23 +91,34 @@ func Apply(src gwv1.HTTPRouteSpec, e Edit) gwv1.HTTPRouteSpec {
 }
 
 // Strip returns spec without anything Apply added for a rollout from stable
-// to canary: the testers' rules go, and in each rule that routes to both,
-// the canary backendRef goes and the stable one's weight is the default
-// again (lint refuses a source whose canaried rule carries another weight,
-// so the default is what the user wrote). A promoted (switched) rule routes to the canary alone and
+// to any of canaries (the current canary-service, and the revision the
+// status names, so that a redeploy to a new canary takes the old one's
+// backendRef away in the same write): the testers' rules go, and in each
+// rule that routes to stable and to one of them, those canary backendRefs
+// go and the stable one's weight is the default again (lint refuses a
+// source whose canaried rule carries another weight, so the default is what
+// the user wrote). A promoted (switched) rule routes to the canary alone and
 // stays as it is.
-func Strip(spec gwv1.HTTPRouteSpec, namespace, stable, canary string) gwv1.HTTPRouteSpec {
+func Strip(spec gwv1.HTTPRouteSpec, namespace, stable string, canaries ...string) gwv1.HTTPRouteSpec {
 	out := *spec.DeepCopy()
+	isCanary := func(b gwv1.HTTPBackendRef) bool {
+		for _, c := range canaries {
+			if c != "" && c != stable && isService(b.BackendObjectReference, namespace, c) {
+				return true
+			}
+		}
+		return false
+	}
 	rules := out.Rules[:0]
 	for _, r := range out.Rules {
 		if IsTesterRule(r) {
 			continue
 		}
-		if stable != canary && stable != "" && refIndex(r, namespace, stable) >= 0 && refIndex(r, namespace, canary) >= 0 {
+		if stable != "" && refIndex(r, namespace, stable) >= 0 && slices.ContainsFunc(r.BackendRefs, isCanary) {
 			refs := r.BackendRefs[:0]
 			for _, b := range r.BackendRefs {
 				switch {
-				case isService(b.BackendObjectReference, namespace, canary):
+				case isCanary(b):
 					continue
 				case isService(b.BackendObjectReference, namespace, stable):
 					b.Weight = new(DefaultWeight)

@@ -127,3 +127,16 @@ func TestStripLeavesAnotherControllersWeights(t *testing.T) {
 	spec := gwv1.HTTPRouteSpec{Rules: []gwv1.HTTPRouteRule{pathRule("/", ref("web", 80, w(90)), ref("web-argo", 80, w(10)))}}
 	assert.Equal(t, spec, Strip(spec, ns, "web", "web-v2"))
 }
+
+// A redeploy: canary-service moves from api-v2 to api-v3 mid-rollout. Strip
+// with both takes api-v2's additions away, so the next Apply starts from the
+// source, never beside the old canary.
+func TestStripTakesAnOlderRevisionsAdditions(t *testing.T) {
+	old := Apply(twoRules(), Edit{Namespace: ns, Stable: "api-v1", Canary: "api-v2", Weight: 2000, Routing: annotations.Routing{Header: "X-Canary"}})
+	assert.Equal(t, twoRules(), Strip(old, ns, "api-v1", "api-v3", "api-v2"))
+	next := Apply(Strip(old, ns, "api-v1", "api-v3", "api-v2"), Edit{Namespace: ns, Stable: "api-v1", Canary: "api-v3", Weight: 1000})
+	assert.Equal(t, []gwv1.HTTPBackendRef{ref("api-v1", 80, w(9000)), ref("api-v3", 80, w(1000))}, next.Rules[0].BackendRefs)
+	// A revision that is now the stable Service (promoted earlier) is never taken away.
+	promoted := gwv1.HTTPRouteSpec{Rules: []gwv1.HTTPRouteRule{pathRule("/", ref("api-v2", 80, nil))}}
+	assert.Equal(t, promoted, Strip(promoted, ns, "api-v2", "api-v3", "api-v2"))
+}

@@ -37,11 +37,7 @@ func followedIngress(ing *networkingv1.Ingress) followed {
 
 func followedRoute(r *gwv1.HTTPRoute) followed {
 	st, _ := weights.ParseStatus(r.Annotations[annotations.KeyStatus])
-	canary := r.Annotations[annotations.KeyCanaryService]
-	if canary == "" {
-		canary = st.Revision
-	}
-	src := httproute.Strip(r.Spec, r.Namespace, st.Stable, canary)
+	src := httproute.Strip(r.Spec, r.Namespace, st.Stable, r.Annotations[annotations.KeyCanaryService], st.Revision)
 	return followed{Kind: kindHTTPRoute, Namespace: r.Namespace, Name: r.Name, UID: r.UID,
 		Annotations: r.Annotations, Services: httproute.Services(src, r.Namespace)}
 }
