@@ -80,7 +80,9 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	c := &Controller{
 		client: client,
 		listers: preflight.Listers{
-			Ingresses: ingInf.Lister(), Services: svcInf.Lister(), EndpointSlices: epsInf.Lister(),
+			Ingresses:      ingInf.Lister(),
+			Services:       preflight.Services{Store: svcInf.Informer().GetStore()},
+			EndpointSlices: preflight.EndpointSlices{Indexer: epsInf.Informer().GetIndexer()},
 		},
 		ingressIndex: ingInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
@@ -96,6 +98,9 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	}
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
+	}
+	if err := epsInf.Informer().AddIndexers(cache.Indexers{preflight.SliceServiceIndex: preflight.SliceService}); err != nil {
+		return nil, fmt.Errorf("add EndpointSlice service index: %w", err)
 	}
 	if _, err := ingInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
@@ -216,8 +221,12 @@ func (c *Controller) enqueueUsers(obj any) {
 	switch o := obj.(type) {
 	case *corev1.Service:
 		namespace, service = o.Namespace, o.Name
+	case *preflight.ServicePorts:
+		namespace, service = o.Namespace, o.Name
 	case *discoveryv1.EndpointSlice:
 		namespace, service = o.Namespace, o.Labels[discoveryv1.LabelServiceName]
+	case *preflight.SliceReadiness:
+		namespace, service = o.Namespace, o.Service
 	default:
 		return
 	}

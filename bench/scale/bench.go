@@ -45,10 +45,12 @@ type bench struct {
 
 // Result is everything the benchmark measured.
 type Result struct {
-	Setup   Setup
-	Runs    []*RunResult
-	Took    time.Duration
-	Machine string
+	Setup Setup
+	// WriteLimit is the bare client loop's rate, when measured.
+	WriteLimit *WriteLimit
+	Runs       []*RunResult
+	Took       time.Duration
+	Machine    string
 }
 
 // Setup is what building the world took.
@@ -92,6 +94,14 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	defer close(stop)
 	if err := b.setUp(ctx, &res.Setup, stop); err != nil {
 		return res, err
+	}
+	if cfg.WriteLimit > 0 {
+		l, err := b.measureWriteLimit(ctx, cfg.WriteLimit, controllerWorkers(cfg.ControllerArgs))
+		if err != nil {
+			return res, err
+		}
+		res.WriteLimit = &l
+		b.logf("write limit: %d loops did %.0f steps' writes/s (%.0f patches/s), %d errors", l.Workers, l.PairsPerSecond(), l.Requests, l.Errors)
 	}
 	var errs []error
 	for _, spec := range cfg.Runs() {
