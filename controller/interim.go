@@ -54,12 +54,12 @@ func (o *openWindows) all() map[string]openWindow {
 }
 
 // scanOpenWindows takes an interim look at every open window, so that a
-// conclusive regression fails fast. Only a failure puts the rollout on the
+// conclusive regression fails fast. Only a failure puts the rollout on the urgent
 // queue, whose sync judges it again and rolls it back: every look sent through
 // the queue would take the workers' time that due steps need.
 func (c *Controller) scanOpenWindows(ctx context.Context) {
 	for _, key := range c.failingWindows(ctx) {
-		c.queue.Add(key)
+		c.urgent.Add(key)
 	}
 }
 

@@ -113,3 +113,20 @@ func TestTrimForCacheKeepsWhatTheLintReads(t *testing.T) {
 func trimmedSlice(ready bool) *preflight.SliceReadiness {
 	return &preflight.SliceReadiness{Namespace: "shop", Name: "web-v2-abc", ResourceVersion: "9", Service: "web-v2", Ready: ready}
 }
+
+// Only a change the checks read wakes the rollouts that use a Service.
+func TestSameForChecks(t *testing.T) {
+	ports := func(n ...int32) *preflight.ServicePorts {
+		s := &preflight.ServicePorts{Namespace: "shop", Name: "web"}
+		for _, p := range n {
+			s.Ports = append(s.Ports, preflight.ServicePort{Number: p})
+		}
+		return s
+	}
+	assert.True(t, sameForChecks(ports(80), ports(80)))
+	assert.False(t, sameForChecks(ports(80), ports(8080)))
+	assert.True(t, sameForChecks(trimmedSlice(true), trimmedSlice(true)), "an endpoint moved, still ready")
+	assert.False(t, sameForChecks(trimmedSlice(false), trimmedSlice(true)), "became ready")
+	svc := &corev1.Service{}
+	assert.False(t, sameForChecks(svc, svc), "an API object always counts as changed")
+}
