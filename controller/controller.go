@@ -59,7 +59,7 @@ type Controller struct {
 	// syncKey is sync; tests replace it.
 	syncKey  func(ctx context.Context, key string) (time.Duration, error)
 	recorder record.EventRecorder
-	analyzer     Analyzer
+	analyzer Analyzer
 	// openWindows are the open step windows the interim scan looks at.
 	openWindows *openWindows
 	// ownWrites tell the informer's echoes of our writes from other changes.
@@ -91,16 +91,16 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 		},
 		ingressIndex: ingInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
-		queue:       newQueue(queueName),
-		urgent:      newQueue(urgentQueueName),
-		keyLocks:    newKeyLocks(),
-		recorder:    recorder,
-		analyzer:    analyzer,
-		openWindows: newOpenWindows(),
-		ownWrites:   newOwnWrites(),
-		opts:        opts,
-		log:         log,
-		metrics:     metrics,
+		queue:        newQueue(queueName),
+		urgent:       newQueue(urgentQueueName),
+		keyLocks:     newKeyLocks(),
+		recorder:     recorder,
+		analyzer:     analyzer,
+		openWindows:  newOpenWindows(),
+		ownWrites:    newOwnWrites(),
+		opts:         opts,
+		log:          log,
+		metrics:      metrics,
 	}
 	c.syncKey = c.sync
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
