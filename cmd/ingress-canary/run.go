@@ -30,6 +30,11 @@ import (
 // resync re-reads every Ingress now and then, as a safety net for a missed event.
 const resync = 10 * time.Minute
 
+// followTTL is how many analysis ticks the analyzer keeps a window's
+// counters after it last heard of the window: every open window is looked
+// at every tick, so a window it has not heard of for this long is closed.
+const followTTL = 24
+
 func run(ctx context.Context, o options) error {
 	log, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
@@ -73,7 +78,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("--router: %w", err)
 	}
-	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(router.Metrics)
+	// Snapshots keep the counters of open windows only (the controller says
+	// which are open at every sync, the fast-fail scan asks about each at
+	// every tick), not of every Ingress of the cluster.
+	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(router.Metrics).
+		FollowOnly(followTTL * o.analysisTick)
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)
