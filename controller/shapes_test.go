@@ -162,6 +162,22 @@ func TestSharedStableServiceDuringARolloutHolds(t *testing.T) {
 	assert.Equal(t, "5000", f.ingress("web-canary").Annotations[annotations.NginxCanaryWeight])
 }
 
+// The canary Service as a plain backend of another Ingress: ingress-nginx
+// merges canaries per upstream, so that Ingress would be split too. Found
+// through the compact caches the controller runs with.
+func TestCanaryServiceUsedByAnotherIngressIsRefused(t *testing.T) {
+	other := primary("b", nil)
+	other.UID = "b"
+	other.Spec.Rules[0].Host = "b.example"
+	other.Spec.Rules[0].HTTP.Paths[0].Backend = backend("web-v2", 80)
+	f := newFixture(t, primary("web", optedIn(nil)), other, service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.sync("web")
+	st := f.status("web")
+	assert.Equal(t, weights.PhaseInvalid, st.Phase)
+	assert.Contains(t, st.Message, "a Service no other Ingress routes to, but Ingress b does")
+	assert.False(t, f.canaryExists("web"), "no canary Ingress is created")
+}
+
 func TestSecondRolloutOnOneCanaryServiceIsRefused(t *testing.T) {
 	first := primary("a", optedIn(map[string]string{}))
 	first.UID = "a"
