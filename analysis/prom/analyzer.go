@@ -292,10 +292,7 @@ func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snaps
 			ctx, cancel = context.WithTimeout(ctx, w.timeout)
 			defer cancel()
 		}
-		s, err := w.take(ctx, at)
-		if s != nil && keep != nil {
-			s = s.keepOnly(keep)
-		}
+		s, err := w.take(ctx, at, keep)
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		r.snap, r.err = s, err
@@ -384,10 +381,10 @@ func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
 	return found
 }
 
-func (w *Analyzer) take(ctx context.Context, at time.Time) (*Snapshot, error) {
+func (w *Analyzer) take(ctx context.Context, at time.Time, keep map[group]bool) (*Snapshot, error) {
 	w.queries.Add(3)
 	began := time.Now()
-	s, err := takeSnapshot(ctx, w.api, w.dialect, at)
+	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep)
 	if s != nil {
 		s.fetch = time.Since(began)
 	}

@@ -57,17 +57,6 @@ func (w *Analyzer) keepSet(at time.Time) map[group]bool {
 	return keep
 }
 
-// keepOnly returns a partial snapshot of the groups in keep. A kept group
-// without series is kept empty: the snapshot knows it had none.
-func (s *Snapshot) keepOnly(keep map[group]bool) *Snapshot {
-	out := newSnapshot(s.At)
-	out.fetch, out.partial = s.fetch, true
-	for g := range keep {
-		out.groups[g] = s.groups[g]
-	}
-	return out
-}
-
 // covering waits until the latest snapshot covers g: a group followed only
 // now is not in the snapshots read before, so a refresh that keeps it is
 // read (after the one in flight, which may not) and waited for. w.mu is held.
