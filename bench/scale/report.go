@@ -263,16 +263,12 @@ func writeAgainstLimit(w io.Writer, l *WriteLimit, runs []*RunResult) {
 		l.Workers, l.PairsPerSecond(), l.Requests, dur(l.PerPair), l.Errors, lastErr(l.LastErr), l.Took.Round(time.Second), l.Load)
 	fmt.Fprintln(w, "| run | syncs/s, mean over the measured period | seconds with a backlog | syncs/s with a backlog | ratio to the bare loop |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
-	for _, r := range runs {
-		m := r.Measured
-		if m == nil {
-			continue
-		}
-		ratio := "–"
-		if b := r.Backlog; b.Seconds > 0 && l.PairsPerSecond() > 0 {
+	for _, r := range slices.DeleteFunc(slices.Clone(runs), func(r *RunResult) bool { return r.Measured == nil }) {
+		ratio, b := "–", r.Backlog
+		if b.Seconds > 0 && l.PairsPerSecond() > 0 {
 			ratio = fmt.Sprintf("%.0f %%", 100*b.Rate()/l.PairsPerSecond())
 		}
-		fmt.Fprintf(w, "| %s | %.1f | %.0f | %.1f | %s |\n", runName(r), m.work.Count/m.Duration().Seconds(), r.Backlog.Seconds, r.Backlog.Rate(), ratio)
+		fmt.Fprintf(w, "| %s | %.1f | %.0f | %.1f | %s |\n", runName(r), r.Measured.work.Count/r.Measured.Duration().Seconds(), b.Seconds, b.Rate(), ratio)
 	}
 	fmt.Fprintln(w)
 }
