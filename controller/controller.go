@@ -3,11 +3,14 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -48,9 +51,13 @@ type Controller struct {
 	// ingressIndex finds primaries by the Services they name.
 	ingressIndex cache.Indexer
 	synced       []cache.InformerSynced
-	queue        workqueue.TypedRateLimitingInterface[string]
-	recorder     record.EventRecorder
-	analyzer     Analyzer
+	// queue is event-driven work, urgent time-driven work (see queues.go).
+	queue, urgent workqueue.TypedRateLimitingInterface[string]
+	keyLocks      *keyLocks
+	// syncKey is sync; tests replace it.
+	syncKey  func(ctx context.Context, key string) (time.Duration, error)
+	recorder record.EventRecorder
+	analyzer Analyzer
 	// openWindows are the open step windows the interim scan looks at.
 	openWindows *openWindows
 	// ownWrites tell the informer's echoes of our writes from other changes.
@@ -76,22 +83,29 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	c := &Controller{
 		client: client,
 		listers: preflight.Listers{
-			Ingresses: ingInf.Lister(), Services: svcInf.Lister(), EndpointSlices: epsInf.Lister(),
+			Ingresses:      ingInf.Lister(),
+			Services:       preflight.Services{Store: svcInf.Informer().GetStore()},
+			EndpointSlices: preflight.EndpointSlices{Indexer: epsInf.Informer().GetIndexer()},
 		},
 		ingressIndex: ingInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ingress-canary"}),
-		recorder:    recorder,
-		analyzer:    analyzer,
-		openWindows: newOpenWindows(),
-		ownWrites:   newOwnWrites(),
-		opts:        opts,
-		log:         log,
-		metrics:     metrics,
+		queue:        newQueue(queueName),
+		urgent:       newQueue(urgentQueueName),
+		keyLocks:     newKeyLocks(),
+		recorder:     recorder,
+		analyzer:     analyzer,
+		openWindows:  newOpenWindows(),
+		ownWrites:    newOwnWrites(),
+		opts:         opts,
+		log:          log,
+		metrics:      metrics,
 	}
+	c.syncKey = c.sync
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
+	}
+	if err := epsInf.Informer().AddIndexers(cache.Indexers{preflight.SliceServiceIndex: preflight.SliceService}); err != nil {
+		return nil, fmt.Errorf("add EndpointSlice service index: %w", err)
 	}
 	if _, err := ingInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
@@ -204,8 +218,38 @@ func (c *Controller) enqueueUsers(obj any) {
 	}
 }
 
+// sameForChecks reports that a Service or EndpointSlice update changed
+// nothing the checks read: an endpoint that moved, a label, a resync. The
+// compact entries hold only what they read; an API object (an untrimmed
+// cache) always counts as changed.
+func sameForChecks(old, cur any) bool {
+	switch o := old.(type) {
+	case *preflight.ServicePorts:
+		c, ok := cur.(*preflight.ServicePorts)
+		return ok && slices.Equal(o.Ports, c.Ports)
+	case *preflight.SliceReadiness:
+		c, ok := cur.(*preflight.SliceReadiness)
+		return ok && o.Service == c.Service && o.Ready == c.Ready
+	}
+	return false
+}
+
 // Run waits for the caches, then runs workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	return workLoop{queue: c.queue, synced: c.synced, sync: c.sync, log: c.log,
-		tick: c.opts.AnalysisTick, onTick: c.scanOpenWindows}.run(ctx, workers)
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	defer c.urgent.ShutDown()
+	c.log.Info("waiting for informer caches")
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return fmt.Errorf("caches did not sync")
+	}
+	c.log.Info("starting workers", zap.Int("workers", workers), zap.Int("urgentWorkers", workers))
+	c.runWorkers(ctx, workers)
+	if c.opts.AnalysisTick > 0 {
+		// Non-sliding: a tick is a tick, however long the last scan took.
+		go wait.NonSlidingUntilWithContext(ctx, c.scanOpenWindows, c.opts.AnalysisTick)
+	}
+	<-ctx.Done()
+	c.log.Info("stopping workers")
+	return nil
 }

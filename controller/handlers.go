@@ -8,16 +8,22 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // onEveryChange calls handle with the object of every add, update (the new
-// object) and delete of each informer.
+// object) and delete of each informer; an update that changed nothing the
+// checks read (sameForChecks) is skipped.
 func onEveryChange(handle func(any), infs ...cache.SharedIndexInformer) error {
 	for _, inf := range infs {
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    handle,
-			UpdateFunc: func(_, cur any) { handle(cur) },
+			AddFunc: handle,
+			UpdateFunc: func(old, cur any) {
+				if !sameForChecks(old, cur) {
+					handle(cur)
+				}
+			},
 			DeleteFunc: handle,
 		}); err != nil {
 			return err
@@ -36,8 +42,12 @@ func usersOf(index cache.Indexer, obj any) []any {
 	switch o := obj.(type) {
 	case *corev1.Service:
 		namespace, service = o.Namespace, o.Name
+	case *preflight.ServicePorts:
+		namespace, service = o.Namespace, o.Name
 	case *discoveryv1.EndpointSlice:
 		namespace, service = o.Namespace, o.Labels[discoveryv1.LabelServiceName]
+	case *preflight.SliceReadiness:
+		namespace, service = o.Namespace, o.Service
 	default:
 		return nil
 	}

@@ -29,16 +29,31 @@ type openWindows struct {
 func newOpenWindows() *openWindows { return &openWindows{byKey: map[string]openWindow{}} }
 
 // track records key's window as the status st leaves it: open, or closed.
-func (o *openWindows) track(key string, st weights.Status, target analysis.Target, th analysis.Thresholds) {
+// It reports whether the window is open.
+func (o *openWindows) track(key string, st weights.Status, target analysis.Target, th analysis.Thresholds) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	since, due, open := st.Window()
 	if !open {
 		delete(o.byKey, key)
-		return
+		return false
 	}
 	target.Since = since
 	o.byKey[key] = openWindow{target: target, thresholds: th, due: due}
+	return true
+}
+
+// follower is an Analyzer that keeps the counters of the windows it is told
+// are open, and only those (prom.Analyzer.FollowOnly).
+type follower interface {
+	Follow(t analysis.Target, now time.Time)
+}
+
+// follow tells the analyzer, if it cares, that t's window is open.
+func (c *Controller) follow(t analysis.Target, now time.Time) {
+	if f, ok := c.analyzer.(follower); ok {
+		f.Follow(t, now)
+	}
 }
 
 func (o *openWindows) forget(key string) {
@@ -54,12 +69,12 @@ func (o *openWindows) all() map[string]openWindow {
 }
 
 // scanOpenWindows takes an interim look at every open window, so that a
-// conclusive regression fails fast. Only a failure puts the rollout on the
+// conclusive regression fails fast. Only a failure puts the rollout on the urgent
 // queue, whose sync judges it again and rolls it back: every look sent through
 // the queue would take the workers' time that due steps need.
 func (c *Controller) scanOpenWindows(ctx context.Context) {
 	for _, key := range c.failingWindows(ctx) {
-		c.queue.Add(key)
+		c.urgent.Add(key)
 	}
 }
 

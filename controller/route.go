@@ -69,7 +69,8 @@ func NewRoutes(gw gwclient.Interface, gwFactory gwinformers.SharedInformerFactor
 	c := &RouteController{
 		gw: gw,
 		listers: routeListers{routes: routeInf.Lister(), gateways: gwInf.Lister(), classes: classInf.Lister(),
-			core: preflight.Listers{Services: svcInf.Lister(), EndpointSlices: epsInf.Lister()}},
+			core: preflight.Listers{Services: preflight.Services{Store: svcInf.Informer().GetStore()},
+				EndpointSlices: preflight.EndpointSlices{Indexer: epsInf.Informer().GetIndexer()}}},
 		routeIndex: routeInf.Informer().GetIndexer(),
 		synced: []cache.InformerSynced{routeInf.Informer().HasSynced, gwInf.Informer().HasSynced, classInf.Informer().HasSynced,
 			svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
@@ -84,6 +85,13 @@ func NewRoutes(gw gwclient.Interface, gwFactory gwinformers.SharedInformerFactor
 	}
 	if err := routeInf.Informer().AddIndexers(cache.Indexers{serviceIndex: routeServices}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
+	}
+	// The Ingress controller adds the EndpointSlice index to the shared
+	// informer too; a RouteController alone (tests) adds it itself.
+	if _, ok := epsInf.Informer().GetIndexer().GetIndexers()[preflight.SliceServiceIndex]; !ok {
+		if err := epsInf.Informer().AddIndexers(cache.Indexers{preflight.SliceServiceIndex: preflight.SliceService}); err != nil {
+			return nil, fmt.Errorf("add EndpointSlice service index: %w", err)
+		}
 	}
 	if _, err := routeInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: c.enqueueRoute,

@@ -51,7 +51,7 @@ func (c *RouteController) readRoute(route *gwv1.HTTPRoute) (weights.Input, route
 		return in, w
 	}
 	in.Conflict = httproute.LintSharedCanary(route, others, spec.CanaryService)
-	in.CanaryReady, err = preflight.CanaryReady(c.listers.core, route.Namespace, spec.CanaryService)
+	in.CanaryReady, err = c.listers.core.EndpointSlices.Ready(route.Namespace, spec.CanaryService)
 	in.Invalid = err
 	if in.Invalid == nil {
 		in.Spec, in.StableService = spec, w.stable
@@ -77,7 +77,7 @@ func (c *RouteController) checkRoute(route *gwv1.HTTPRoute, spec *annotations.Sp
 	if w.impl, err = c.implementation(route); err != nil {
 		errs = append(errs, err)
 	}
-	svc, err := c.listers.core.Services.Services(route.Namespace).Get(spec.CanaryService)
+	svc, err := c.listers.core.Services.Get(route.Namespace, spec.CanaryService)
 	switch {
 	case apierrors.IsNotFound(err):
 		errs = append(errs, &annotations.Error{Key: annotations.KeyCanaryService, Value: spec.CanaryService,
