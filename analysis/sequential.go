@@ -53,12 +53,17 @@ type SequentialPolicy struct {
 	Margin float64
 	// MaxErrorRate is the absolute ceiling (max-error-rate); 0 means none.
 	MaxErrorRate float64
-	// NegligibleErrorRate passes a step whose canary error rate is shown
+	// AcceptableErrorRate passes a step whose canary error rate is shown
 	// to be below it, whatever stable's: a nearly spotless service has too few
-	// errors to compare. 0 means a tenth of MaxErrorRate, as Judge's tolerance.
-	NegligibleErrorRate float64
+	// errors to compare. 0 means MaxErrorRate, the user's own statement of
+	// what is acceptable. (A tenth of it, the first choice, needs ten times the
+	// requests: a spotless service at 5 rps could not pass its 5 % step
+	// within two hours.) A canary above the rate but below MaxErrorRate still
+	// fails on the regression evidence, which grows much faster there.
+	AcceptableErrorRate float64
 	// SlowLimit is the share of requests allowed above max-latency (1 % for
-	// a p99); 0 means latency is not gated.
+	// a p99); 0 means latency is not gated. A step passes on latency when
+	// the canary's share is within the margin of stable's or shown below it.
 	SlowLimit float64
 	Mixture   Mixture
 }
@@ -123,11 +128,11 @@ func (p SequentialPolicy) margin() float64 {
 	return p.Margin
 }
 
-func (p SequentialPolicy) negligible() float64 {
-	if p.NegligibleErrorRate > 0 {
-		return p.NegligibleErrorRate
+func (p SequentialPolicy) acceptable() float64 {
+	if p.AcceptableErrorRate > 0 {
+		return p.AcceptableErrorRate
 	}
-	return RegressionTolerance * p.MaxErrorRate
+	return p.MaxErrorRate
 }
 
 // StepMargin returns the margin a step at weight must show the canary to be
@@ -197,21 +202,21 @@ func (p SequentialPolicy) failure(ev RolloutEvidence, regression, line float64) 
 
 // passEvidence is the log e-value the step's pass rests on: the weaker of
 // errors and slow requests, each shown within the step's margin of stable
-// or below a negligible rate.
+// or below an acceptable rate.
 func (p SequentialPolicy) passEvidence(ev RolloutEvidence, s Step) float64 {
-	errs := p.withinMargin(ev.Errors, s, p.negligible())
+	errs := p.withinMargin(ev.Errors, s, p.acceptable())
 	if p.SlowLimit > 0 {
-		return math.Min(errs, p.withinMargin(ev.Slow, s, RegressionTolerance*p.SlowLimit))
+		return math.Min(errs, p.withinMargin(ev.Slow, s, p.SlowLimit))
 	}
 	return errs
 }
 
 // withinMargin is the log e-value that e's canary rate is within the step's
-// margin of stable's, or below negligible (0: no such way to pass).
-func (p SequentialPolicy) withinMargin(e Evidence, s Step, negligible float64) float64 {
+// margin of stable's, or below acceptable (0: no such way to pass).
+func (p SequentialPolicy) withinMargin(e Evidence, s Step, acceptable float64) float64 {
 	within := e.LogBetterThan(1+p.StepMargin(s), p.Mixture)
-	if negligible > 0 {
-		within = math.Max(within, e.LogRateBelow(negligible, p.Mixture))
+	if acceptable > 0 {
+		within = math.Max(within, e.LogRateBelow(acceptable, p.Mixture))
 	}
 	return within
 }
