@@ -40,12 +40,10 @@ type Input struct {
 	Conflict error
 	Status   Status
 	Commands annotations.Commands
-	// Verdict is the analysis of the current window when it is due, else nil.
+	// Verdict is the measurement of the open step at this look (NextLook),
+	// else nil. Its counts are what the sequential judge reads; its Outcome
+	// matters only when it is Unavailable or Mismatch (no usable measurement).
 	Verdict *analysis.Verdict
-	// Interim is an analysis of the window so far, before it is due. Only a Fail
-	// acts on it (fast fail): a regression that is already conclusive is not
-	// served for the rest of the interval. Nothing else decides early.
-	Interim *analysis.Verdict
 	// CanaryReady reports that the canary Service has ready endpoints.
 	CanaryReady bool
 	Now         time.Time
