@@ -166,8 +166,8 @@ func (p SequentialPolicy) JudgeStep(ev RolloutEvidence, s Step) SequentialVerdic
 	switch {
 	case passEvidence >= passLine && s.Age >= s.MinDuration:
 		v.Outcome = Pass
-		v.Reason = fmt.Sprintf("canary shown no worse than %s× stable with %s confidence (evidence of regression %s, rollback at %s)",
-			ratio(1+p.StepMargin(s)), level(p.beta()), ratio(v.Regression), ratio(1/p.alpha()))
+		v.Reason = fmt.Sprintf("canary shown %s with %s confidence (evidence of regression %s, rollback at %s)",
+			p.passedOn(ev, s), level(p.beta()), evidenceValue(v.Regression), ratio(1/p.alpha()))
 	case s.MaxDuration > 0 && s.Age >= s.MaxDuration:
 		v.Inconclusive = true
 		v.Outcome = Fail
@@ -175,13 +175,30 @@ func (p SequentialPolicy) JudgeStep(ev RolloutEvidence, s Step) SequentialVerdic
 			v.Outcome = Pass
 		}
 		v.Reason = fmt.Sprintf("inconclusive at this traffic after %s: %.0f%% of the way to showing the canary no worse than %s× stable (evidence of regression %s, rollback at %s)",
-			s.Age, 100*v.PassProgress, ratio(1+p.StepMargin(s)), ratio(v.Regression), ratio(1/p.alpha()))
+			s.Age, 100*v.PassProgress, ratio(1+p.StepMargin(s)), evidenceValue(v.Regression), ratio(1/p.alpha()))
 	default:
 		v.Outcome = Hold
 		v.Reason = fmt.Sprintf("%.0f%% of the way to showing the canary no worse than %s× stable (evidence of regression %s, rollback at %s)",
-			100*v.PassProgress, ratio(1+p.StepMargin(s)), ratio(v.Regression), ratio(1/p.alpha()))
+			100*v.PassProgress, ratio(1+p.StepMargin(s)), evidenceValue(v.Regression), ratio(1/p.alpha()))
 	}
 	return v
+}
+
+// passedOn says what a passing step showed: the comparison with stable, or
+// a rate below the acceptable one, for errors and for slow requests.
+func (p SequentialPolicy) passedOn(ev RolloutEvidence, s Step) string {
+	line := math.Log(1 / p.beta())
+	what := func(e Evidence, acceptable float64, rate string) string {
+		if e.LogBetterThan(1+p.StepMargin(s), p.Mixture) >= line {
+			return fmt.Sprintf("no worse than %s× stable in %s", ratio(1+p.StepMargin(s)), rate)
+		}
+		return fmt.Sprintf("below %s in %s", percent(acceptable), rate)
+	}
+	out := what(ev.Errors, p.acceptable(), "errors")
+	if p.SlowLimit > 0 {
+		out += " and " + what(ev.Slow, p.SlowLimit, "requests above max-latency")
+	}
+	return out
 }
 
 // failure says whether any gate has evidence against the canary, and which.
@@ -189,13 +206,13 @@ func (p SequentialPolicy) failure(ev RolloutEvidence, regression, line float64) 
 	m := p.Mixture
 	switch {
 	case regression >= line:
-		return fmt.Sprintf("evidence of regression %s (rollback at %s): error rate above %s× stable's", ratio(math.Exp(regression)), ratio(math.Exp(line)), ratio(1+p.Tolerance)), true
+		return fmt.Sprintf("evidence of regression %s (rollback at %s): error rate above %s× stable's", evidenceValue(math.Exp(regression)), evidenceValue(math.Exp(line)), ratio(1+p.Tolerance)), true
 	case p.MaxErrorRate > 0 && ev.Errors.LogRateAbove(p.MaxErrorRate, m) >= line:
-		return fmt.Sprintf("evidence %s (rollback at %s) of an error rate above max-error-rate %s", ratio(math.Exp(ev.Errors.LogRateAbove(p.MaxErrorRate, m))), ratio(math.Exp(line)), percent(p.MaxErrorRate)), true
+		return fmt.Sprintf("evidence %s (rollback at %s) of an error rate above max-error-rate %s", evidenceValue(math.Exp(ev.Errors.LogRateAbove(p.MaxErrorRate, m))), evidenceValue(math.Exp(line)), percent(p.MaxErrorRate)), true
 	case p.SlowLimit > 0 && ev.Slow.LogWorseThan(1+p.Tolerance, m) >= line:
-		return fmt.Sprintf("evidence of latency regression %s (rollback at %s): more requests above max-latency than %s× stable's share", ratio(math.Exp(ev.Slow.LogWorseThan(1+p.Tolerance, m))), ratio(math.Exp(line)), ratio(1+p.Tolerance)), true
+		return fmt.Sprintf("evidence of latency regression %s (rollback at %s): more requests above max-latency than %s× stable's share", evidenceValue(math.Exp(ev.Slow.LogWorseThan(1+p.Tolerance, m))), evidenceValue(math.Exp(line)), ratio(1+p.Tolerance)), true
 	case p.SlowLimit > 0 && ev.Slow.LogRateAbove(p.SlowLimit, m) >= line:
-		return fmt.Sprintf("evidence %s (rollback at %s) of more than %s of requests above max-latency", ratio(math.Exp(ev.Slow.LogRateAbove(p.SlowLimit, m))), ratio(math.Exp(line)), percent(p.SlowLimit)), true
+		return fmt.Sprintf("evidence %s (rollback at %s) of more than %s of requests above max-latency", evidenceValue(math.Exp(ev.Slow.LogRateAbove(p.SlowLimit, m))), evidenceValue(math.Exp(line)), percent(p.SlowLimit)), true
 	}
 	return "", false
 }
@@ -224,4 +241,13 @@ func (p SequentialPolicy) withinMargin(e Evidence, s Step, acceptable float64) f
 // level writes a confidence 1-alpha the way people say it: 95%, 99.9%.
 func level(alpha float64) string {
 	return ratio(100*(1-alpha)) + "%"
+}
+
+// evidenceValue writes an e-value: three digits, and past 10000 only that,
+// since a canary failing every third request reaches 1e80 in a minute.
+func evidenceValue(e float64) string {
+	if e > 1e4 {
+		return ">10000"
+	}
+	return ratio(e)
 }

@@ -39,11 +39,20 @@ type stubAnalyzer struct {
 	targets []analysis.Target
 }
 
-func (s *stubAnalyzer) Analyze(_ context.Context, t analysis.Target, _ analysis.Thresholds) analysis.Verdict {
+func (s *stubAnalyzer) Look(_ context.Context, t analysis.Target, _ analysis.Thresholds) analysis.Verdict {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.targets = append(s.targets, t)
 	return s.verdict
+}
+
+// measured is a look that measured these counts: 1000 canary requests
+// without an error pass a step (shown below max-error-rate 1 %), 30 % errors
+// fail one.
+func measured(canary, canaryErrors, stable, stableErrors float64) analysis.Verdict {
+	return analysis.Verdict{Outcome: analysis.Hold, Measurement: analysis.Measurement{
+		Canary: analysis.Side{Requests: canary, Errors: canaryErrors},
+		Stable: analysis.Side{Requests: stable, Errors: stableErrors}}}
 }
 
 // fixture is a controller over a fake clientset, with a clock the test moves.
@@ -58,7 +67,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100),
-		analyzer: &stubAnalyzer{verdict: analysis.Verdict{Outcome: analysis.Pass, Reason: "error rate 0.00%"}}, now: t0}
+		analyzer: &stubAnalyzer{verdict: measured(1000, 0, 1000, 0)}, now: t0}
 	factory := informers.NewSharedInformerFactory(f.client, 0)
 	ctrl, err := New(f.client, factory, f.recorder, f.analyzer, NewMetrics(prometheus.NewRegistry()), zap.NewNop(),
 		Options{IngressClass: "nginx", Machine: weights.Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second, KeepStableFor: 10 * time.Second}, Now: func() time.Time { return f.now }})

@@ -54,7 +54,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, err
 	}
 	if in.Spec != nil && in.Invalid == nil {
-		c.openWindows.track(key, d.Status, targetOf(primary, in.Spec, w), weights.Thresholds(in.Spec))
+		c.openWindows.track(key, in.Spec, d.Status, targetOf(primary, in.Spec, w))
 	} else {
 		c.openWindows.forget(key)
 	}
@@ -68,8 +68,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	return d.RequeueAfter, nil
 }
 
-// analyse asks the analysis for the look the rollout needs now, if any
-// (weights.NextLook), and puts the verdict into in for Decide.
+// analyse measures the open step when the rollout needs a look
+// (weights.NextLook), and puts the measurement into in for Decide, which
+// reads its evidence.
 func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress, in *weights.Input, w preflight.World, log *zap.Logger) {
 	if in.Spec == nil || in.Invalid != nil {
 		return
@@ -80,28 +81,34 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 	}
 	t := targetOf(primary, in.Spec, w)
 	t.Since, t.Until = look.Since, look.Until
-	if !look.Due {
-		v := c.timedAnalysis(ctx, "interim", t, look.Thresholds)
-		in.Interim = &v
-		if v.Outcome == analysis.Fail {
-			log.Info("interim analysis failed", zap.String("reason", v.Reason))
-		}
-		return
+	due := !in.Now.Before(*in.Status.NextCheck)
+	kind := "scan"
+	if due {
+		kind = "due"
+		c.metrics.stepLateness.Observe(in.Now.Sub(*in.Status.NextCheck).Seconds())
 	}
-	c.metrics.stepLateness.Observe(in.Now.Sub(*in.Status.NextCheck).Seconds())
-	v := weights.CheckSplit(in.Spec, in.Status, c.timedAnalysis(ctx, "due", t, look.Thresholds), in.Now)
+	v := weights.CheckSplit(in.Spec, in.Status, c.timedAnalysis(ctx, kind, t, look.Thresholds), in.Now)
 	in.Verdict = &v
-	c.metrics.analyses.WithLabelValues(primary.Namespace, primary.Name, string(v.Outcome)).Inc()
-	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
-		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
-		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
+	sv, _ := weights.JudgeLook(in.Spec, in.Status, v.Measurement, in.Now)
+	outcome := sv.Outcome
+	if v.Outcome == analysis.Unavailable || v.Outcome == analysis.Mismatch {
+		outcome = v.Outcome
+	}
+	if !due && outcome == analysis.Hold {
+		return // nothing to write, nothing to count
+	}
+	c.metrics.analyses.WithLabelValues(primary.Namespace, primary.Name, string(outcome)).Inc()
+	log.Info("analysis", zap.String("outcome", string(outcome)), zap.String("reason", sv.Reason+v.Reason),
+		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrors", v.Measurement.Canary.Errors),
+		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrors", v.Measurement.Stable.Errors),
+		zap.Float64("canarySlow", v.Measurement.Canary.Slow), zap.Float64("regressionEvidence", sv.Regression))
 }
 
-// timedAnalysis asks the analyzer and times it as look.
+// timedAnalysis measures t's window and times it as look.
 func (c *Controller) timedAnalysis(ctx context.Context, look string, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
 	start := time.Now()
 	defer func() { c.metrics.analysisDuration.WithLabelValues(look).Observe(time.Since(start).Seconds()) }()
-	return c.analyzer.Analyze(ctx, t, th)
+	return c.analyzer.Look(ctx, t, th)
 }
 
 // targetOf names the primary's traffic in ingress-nginx's metrics; the caller

@@ -54,7 +54,7 @@ func (m *machine) judge() {
 	case analysis.Fail:
 		m.recordLook(*v, ev, sv)
 		m.next.NoData = 0
-		m.failed(sv.Reason)
+		m.failed(sv.Reason + "; " + figures(v.Measurement))
 	case analysis.Pass:
 		m.recordLook(*v, ev, sv)
 		m.next.NoData = 0
@@ -72,6 +72,25 @@ func (m *machine) judge() {
 		m.next.NoData = 0
 		m.holding(sv)
 	}
+}
+
+// figures are the step's counts a verdict rests on, as the Events say them.
+func figures(m analysis.Measurement) string {
+	c, s := m.Canary, m.Stable
+	out := fmt.Sprintf("canary error rate %s (%.0f of %.0f requests), stable %s (%.0f of %.0f) in this step",
+		rate(c.Errors, c.Requests), c.Errors, c.Requests, rate(s.Errors, s.Requests), s.Errors, s.Requests)
+	if m.SlowAbove > 0 {
+		out += fmt.Sprintf("; slower than %gs: canary %s (%.0f of %.0f), stable %s (%.0f of %.0f)", m.SlowAbove,
+			rate(c.Slow, c.Timed), c.Slow, c.Timed, rate(s.Slow, s.Timed), s.Slow, s.Timed)
+	}
+	return out
+}
+
+func rate(events, requests float64) string {
+	if !(requests > 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f%%", 100*events/requests)
 }
 
 // due says whether the open step's status is due to be written: its
