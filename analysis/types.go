@@ -104,3 +104,12 @@ type Verdict struct {
 	Reason      string
 	Measurement Measurement
 }
+
+// Baseline is the stable side's traffic before a rollout: per interval of
+// Step over Span, for the dispersion of its errors and the forecast.
+type Baseline struct {
+	Dispersion DispersionEstimate
+	// RPS is the mean request rate and ErrorRate the share of errors.
+	RPS, ErrorRate float64
+	Span, Step     time.Duration
+}

@@ -31,6 +31,8 @@ import (
 // implements it; tests stub it.
 type Analyzer interface {
 	Look(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict
+	// Baseline reads t's stable traffic before until, once per rollout.
+	Baseline(ctx context.Context, t analysis.Target, until time.Time) (analysis.Baseline, error)
 }
 
 // Options configure a Controller.

@@ -34,9 +34,11 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // stubAnalyzer returns a fixed verdict and counts calls.
 type stubAnalyzer struct {
-	mu      sync.Mutex
-	verdict analysis.Verdict
-	targets []analysis.Target
+	mu          sync.Mutex
+	verdict     analysis.Verdict
+	targets     []analysis.Target
+	baseline    analysis.Baseline
+	baselineErr error
 }
 
 func (s *stubAnalyzer) Look(_ context.Context, t analysis.Target, _ analysis.Thresholds) analysis.Verdict {
@@ -53,6 +55,12 @@ func measured(canary, canaryErrors, stable, stableErrors float64) analysis.Verdi
 	return analysis.Verdict{Outcome: analysis.Hold, Measurement: analysis.Measurement{
 		Canary: analysis.Side{Requests: canary, Errors: canaryErrors},
 		Stable: analysis.Side{Requests: stable, Errors: stableErrors}}}
+}
+
+func (s *stubAnalyzer) Baseline(context.Context, analysis.Target, time.Time) (analysis.Baseline, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baseline, s.baselineErr
 }
 
 // fixture is a controller over a fake clientset, with a clock the test moves.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"maps"
 	"sync"
-	
+
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/weights"

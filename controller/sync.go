@@ -48,6 +48,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	c.analyse(ctx, primary, &in, w, log)
 
 	d := weights.Decide(c.opts.Machine, in)
+	c.seedBaseline(ctx, primary, in, w, &d)
 	// Status first: it is the intent. If we crash after it, the next sync converges
 	// the Ingresses to it; the reverse order could take a step twice.
 	if err := c.writeStatus(ctx, primary, in, d); err != nil {
@@ -102,6 +103,23 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrors", v.Measurement.Canary.Errors),
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrors", v.Measurement.Stable.Errors),
 		zap.Float64("canarySlow", v.Measurement.Canary.Slow), zap.Float64("regressionEvidence", sv.Regression))
+}
+
+// seedBaseline gives a rollout that has none its dispersion estimate and
+// forecast from stable's last hour (weights.WithBaseline), once.
+func (c *Controller) seedBaseline(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, w preflight.World, d *weights.Decision) {
+	if in.Spec == nil || in.Invalid != nil || !weights.NeedsBaseline(d.Status) {
+		return
+	}
+	var seed *analysis.Baseline
+	b, err := c.analyzer.Baseline(ctx, targetOf(primary, in.Spec, w), in.Now)
+	if err == nil {
+		seed = &b
+	}
+	var e weights.Event
+	d.Status, e = weights.WithBaseline(in.Spec, d.Status, seed, err)
+	d.Status.Updated = &in.Now
+	d.Events = append(d.Events, e)
 }
 
 // timedAnalysis measures t's window and times it as look.

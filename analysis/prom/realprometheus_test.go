@@ -137,6 +137,12 @@ func TestRealPrometheus(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, m.SlowAbove, "below the smallest bucket: nothing can be counted")
 
+		// The rollout's start reads stable's last hour in one range query.
+		b, err := w.Baseline(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web"}, until)
+		require.NoError(t, err)
+		assert.Positive(t, b.Dispersion.Intervals)
+		assert.Positive(t, b.RPS)
+
 		for i := range bulkIngresses {
 			got := atUntil.of(t, bulkTarget(i, since, until))
 			want := bulkWindow(i)
