@@ -117,6 +117,9 @@ type StepJudgement struct {
 	// below max-error-rate.
 	Progress float64 `json:"progress"`
 	Within   float64 `json:"within"`
+	// Below is the acceptable error rate (max-error-rate) the canary may
+	// be shown below instead; 0 for none.
+	Below float64 `json:"below,omitempty"`
 	// Remaining is the forecast of how much longer the step needs at the
 	// traffic it has had, if the canary is as healthy as stable; "" when it
 	// is not expected to decide before max-step-duration.
@@ -128,12 +131,21 @@ type StepJudgement struct {
 // String reads the judgement the way the status message and kubectl canary
 // status show it.
 func (j StepJudgement) String() string {
-	s := fmt.Sprintf("evidence of regression %s (rollback at %s); %.0f%% of the way to showing the canary no worse than %s× stable",
-		short(j.Regression), short(j.RollbackAt), 100*j.Progress, short(j.Within))
+	s := fmt.Sprintf("evidence of regression %s (rollback at %s); %s", short(j.Regression), short(j.RollbackAt), j.PassLine())
 	if j.Remaining == "" {
 		return s + fmt.Sprintf("; not expected to decide within %s at %s canary rps", annotations.KeyMaxStepDuration, short(j.CanaryRPS))
 	}
 	return s + fmt.Sprintf("; about %s more at %s canary rps", j.Remaining, short(j.CanaryRPS))
+}
+
+// PassLine says how far the step has come to passing: "47% of the way to
+// showing the canary no worse than 2× stable or below 1.00% errors".
+func (j StepJudgement) PassLine() string {
+	s := fmt.Sprintf("%.0f%% of the way to showing the canary no worse than %s× stable", 100*j.Progress, short(j.Within))
+	if j.Below > 0 {
+		s += fmt.Sprintf(" or below %.2f%% errors", 100*j.Below)
+	}
+	return s
 }
 
 // judgement forecasts the rest of the step from the evidence and the traffic
@@ -143,7 +155,7 @@ func judgement(spec *annotations.Spec, st Status, ev analysis.RolloutEvidence, v
 	step := StepOf(spec, st, now)
 	j := StepJudgement{
 		Regression: v.Regression, RollbackAt: 1 / analysis.DefaultSequentialAlpha,
-		Progress: v.PassProgress, Within: 1 + p.StepMargin(step),
+		Progress: v.PassProgress, Within: 1 + p.StepMargin(step), Below: p.MaxErrorRate,
 	}
 	open := ev.Errors.Open
 	age := step.Age.Seconds()

@@ -112,8 +112,7 @@ func stepList(v statusView) string {
 // evidenceLine is the step's evidence so far: "regression 0.31 (rollback at
 // 100); 71% of the way to no worse than 2× stable".
 func evidenceLine(j weights.StepJudgement) string {
-	return fmt.Sprintf("of regression %.3g (rollback at %.3g); %.0f%% of the way to showing the canary no worse than %.3g× stable",
-		j.Regression, j.RollbackAt, 100*j.Progress, j.Within)
+	return fmt.Sprintf("of regression %.3g (rollback at %.3g); %s", j.Regression, j.RollbackAt, j.PassLine())
 }
 
 // forecastLine is how much longer the step should take at its traffic.
