@@ -32,9 +32,20 @@ func optedIn(extra map[string]string) map[string]string {
 func TestRolloutPromotesInOrder(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 
+	f.analyzer.baseline = analysis.Baseline{RPS: 200, ErrorRate: 0.005, Span: time.Hour, Step: 30 * time.Second}
+	for range 120 {
+		f.analyzer.baseline.Dispersion.Add(30, 6000)
+	}
 	assert.Equal(t, time.Minute, f.sync("web"))
-	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "create ingresses web-canary"}, f.writes())
+	assert.Equal(t, []string{
+		"patch ingresses web application/merge-patch+json", // the first step
+		"create ingresses web-canary",
+		"patch ingresses web application/merge-patch+json", // seeded from stable's last hour, after the weight is out
+	}, f.writes())
+	assert.Contains(t, f.events(), "Normal Forecast at 200 rps (0.50% errors), a healthy canary should take about 2m0s (stable's traffic over the last 1h0m0s, errors 1× as clustered as independent ones)")
 	st := f.status("web")
+	require.NotNil(t, st.Dispersion)
+	assert.Equal(t, 120.0, st.Dispersion.Intervals)
 	assert.Equal(t, weights.PhaseProgressing, st.Phase)
 	assert.Equal(t, "10", st.Weight.String())
 	canary := f.ingress("web-canary")

@@ -48,7 +48,6 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	c.analyse(ctx, primary, &in, w, log)
 
 	d := weights.Decide(c.opts.Machine, in)
-	c.seedBaseline(ctx, primary, in, w, &d)
 	// Status first: it is the intent. If we crash after it, the next sync converges
 	// the Ingresses to it; the reverse order could take a step twice.
 	if err := c.writeStatus(ctx, primary, in, d); err != nil {
@@ -64,6 +63,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	c.metrics.observe(namespace, name, d.Status, in.Status)
 	if err := c.applyTraffic(ctx, primary, in, w, d.Traffic); err != nil {
+		return 0, err
+	}
+	if err := c.seedBaseline(ctx, primary, in, w, d, log); err != nil {
 		return 0, err
 	}
 	return d.RequeueAfter, nil
@@ -106,20 +108,25 @@ func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress,
 }
 
 // seedBaseline gives a rollout that has none its dispersion estimate and
-// forecast from stable's last hour (weights.WithBaseline), once.
-func (c *Controller) seedBaseline(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, w preflight.World, d *weights.Decision) {
+// forecast from stable's last hour (weights.WithBaseline), once. It runs
+// after the traffic is written, with a second status write, so that the
+// range query never delays a step's weight: a new step's first seconds are
+// what the data plane serves the canary first.
+func (c *Controller) seedBaseline(ctx context.Context, primary *networkingv1.Ingress, in weights.Input, w preflight.World, d weights.Decision, log *zap.Logger) error {
 	if in.Spec == nil || in.Invalid != nil || !weights.NeedsBaseline(d.Status) {
-		return
+		return nil
 	}
 	var seed *analysis.Baseline
 	b, err := c.analyzer.Baseline(ctx, targetOf(primary, in.Spec, w), in.Now)
 	if err == nil {
 		seed = &b
 	}
-	var e weights.Event
-	d.Status, e = weights.WithBaseline(in.Spec, d.Status, seed, err)
-	d.Status.Updated = &in.Now
-	d.Events = append(d.Events, e)
+	seeded, e := weights.WithBaseline(in.Spec, d.Status, seed, err)
+	if err := c.writeStatus(ctx, primary, weights.Input{Status: d.Status}, weights.Decision{Status: seeded}); err != nil {
+		return err // the next sync seeds it
+	}
+	c.record(primary, e, log)
+	return nil
 }
 
 // timedAnalysis measures t's window and times it as look.

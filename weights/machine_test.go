@@ -283,7 +283,9 @@ func TestDecide(t *testing.T) {
 				in.Verdict = looked(120, 0, 2280, 0)
 			}),
 			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
-			check: func(t *testing.T, d Decision) { assert.Contains(t, d.Status.Message, "inconclusive at this traffic after 10m0s") },
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Status.Message, "inconclusive at this traffic after 10m0s")
+			},
 		},
 		{
 			name: "or passes with a Warning when inconclusive is promote", in: input(func(in *Input) {
