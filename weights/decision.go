@@ -84,13 +84,6 @@ type Decision struct {
 	RequeueAfter time.Duration
 }
 
-// AnalysisDue reports whether the current window should be judged now, and the
-// window's start. Only a Progressing rollout on a real step is analysed.
-func AnalysisDue(status Status, now time.Time) (since time.Time, due bool) {
-	since, next, open := status.Window()
-	return since, open && !now.Before(next)
-}
-
 // Window returns the open step window: when it began and when it is next
 // judged. Only a Progressing rollout on a real step has one.
 func (s Status) Window() (since, next time.Time, open bool) {

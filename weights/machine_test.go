@@ -696,19 +696,6 @@ func TestDecideUpdatedMovesOnlyOnChange(t *testing.T) {
 	assert.Equal(t, at(time.Minute), d.Status.Updated)
 }
 
-func TestAnalysisDue(t *testing.T) {
-	st := onStep(1, "5")
-	since, due := AnalysisDue(st, t0.Add(59*time.Second))
-	assert.False(t, due)
-	assert.Equal(t, t0, since)
-	_, due = AnalysisDue(st, t0.Add(time.Minute))
-	assert.True(t, due)
-	st.Phase = PhasePaused
-	_, due = AnalysisDue(st, t0.Add(time.Hour))
-	assert.False(t, due, "a paused rollout is not analysed")
-	_, due = AnalysisDue(Status{Phase: PhaseProgressing}, t0)
-	assert.False(t, due, "step 0 waits for endpoints, not for analysis")
-}
 
 // TestRestartResumesTheSameWindow replays a controller restart: the status read
 // back from the annotation yields the same step and window start.
