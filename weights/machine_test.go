@@ -696,7 +696,6 @@ func TestDecideUpdatedMovesOnlyOnChange(t *testing.T) {
 	assert.Equal(t, at(time.Minute), d.Status.Updated)
 }
 
-
 // TestRestartResumesTheSameWindow replays a controller restart: the status read
 // back from the annotation yields the same step and window start.
 func TestRestartResumesTheSameWindow(t *testing.T) {
