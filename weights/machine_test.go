@@ -268,6 +268,32 @@ func TestDecide(t *testing.T) {
 			},
 		},
 		{
+			name: "max-latency below every bucket bound holds and says why", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxLatency = 2 * time.Millisecond })
+				in.Status = onStep(1, "5")
+				in.Verdict = healthy() // no SlowAbove: no bucket bound at or below 2ms
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepHeld"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Status.Message, "max-latency 2ms is below every bucket bound")
+			},
+		},
+		{
+			name: "max-latency between bucket bounds: the pass says which bound", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxLatency = 150 * time.Millisecond })
+				in.Status = onStep(1, "5")
+				v := healthy()
+				v.Measurement.SlowAbove = 0.1
+				v.Measurement.Canary.Timed, v.Measurement.Stable.Timed = 1000, 19000
+				in.Verdict = v
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Events[0].Message, "requests slower than 0.1s count as slow")
+				assert.Equal(t, 0.1, d.Status.LastAnalysis.SlowAbove)
+			},
+		},
+		{
 			name: "a regression fails before the step is due", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
 				in.Now = t0.Add(10 * time.Second)

@@ -70,7 +70,7 @@ func (m *machine) judge() {
 		}
 		m.recordLook(*v, ev, sv)
 		m.next.NoData = 0
-		m.holding(sv)
+		m.holding(sv, v.Measurement)
 	}
 }
 
@@ -138,13 +138,13 @@ func (m *machine) recordLook(v analysis.Verdict, ev analysis.RolloutEvidence, sv
 
 // holding writes a step that needs more evidence: the evidence so far and
 // the forecast, and the Event once per step.
-func (m *machine) holding(sv analysis.SequentialVerdict) {
+func (m *machine) holding(sv analysis.SequentialVerdict, measured analysis.Measurement) {
 	st := m.in.Status
 	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))
-	why := m.next.Judgement.String()
+	why := m.next.Judgement.String() + latencyNote(m.in.Spec, measured)
 	if !strings.Contains(sv.Reason, "of the way") {
 		// A hold of JudgeLook's own (min-requests, latency): say which first.
-		why = sv.Reason + "; " + why
+		why = sv.Reason + "; " + m.next.Judgement.String()
 	}
 	m.next.Message = fmt.Sprintf("step %d/%d holding at weight %s %%: %s", st.Step, len(m.plan()), m.next.Weight, why)
 	m.waitForNextCheck()

@@ -78,19 +78,25 @@ func Observe(spec *annotations.Spec, st Status, m analysis.Measurement) analysis
 func JudgeLook(spec *annotations.Spec, st Status, m analysis.Measurement, now time.Time) (analysis.SequentialVerdict, analysis.RolloutEvidence) {
 	ev := Observe(spec, st, m)
 	v := Policy(spec, st.dispersion()).JudgeStep(ev, StepOf(spec, st, now))
-	if v.Outcome != analysis.Pass || v.Inconclusive {
-		return v, ev
-	}
-	switch need := float64(spec.Analysis.MinRequests); {
-	case m.Canary.Requests < need:
-		v.Outcome = analysis.Hold
-		v.Reason = fmt.Sprintf("%.0f canary requests in this step, %s needs %.0f", m.Canary.Requests, annotations.KeyMinRequests, need)
-	case spec.Analysis.MaxLatency > 0 && m.SlowAbove == 0:
-		// Unreachable in practice: the pass on latency needs slow counts.
-		v.Outcome = analysis.Hold
+	switch {
+	case v.Outcome == analysis.Hold && spec.Analysis.MaxLatency > 0 && m.SlowAbove == 0 && m.Canary.Requests > 0:
+		// Latency cannot pass without slow counts: say why the step holds.
 		v.Reason = noSlowBound(spec)
+	case v.Outcome == analysis.Pass && !v.Inconclusive && m.Canary.Requests < float64(spec.Analysis.MinRequests):
+		v.Outcome = analysis.Hold
+		v.Reason = fmt.Sprintf("%.0f canary requests in this step, %s needs %d", m.Canary.Requests, annotations.KeyMinRequests, spec.Analysis.MinRequests)
 	}
+	v.Reason += latencyNote(spec, m)
 	return v, ev
+}
+
+// latencyNote says, when max-latency falls between two bucket bounds of the
+// histogram, which bound the slow requests were counted above; "" otherwise.
+func latencyNote(spec *annotations.Spec, m analysis.Measurement) string {
+	if m.SlowAbove <= 0 || m.SlowAbove >= spec.Analysis.MaxLatency.Seconds() {
+		return ""
+	}
+	return fmt.Sprintf(" (%s %s is between the histogram's bucket bounds: requests slower than %gs count as slow)", annotations.KeyMaxLatency, spec.Analysis.MaxLatency, m.SlowAbove)
 }
 
 // noSlowBound says why latency cannot be judged.

@@ -128,3 +128,35 @@ func baselineOf(m model.Matrix) analysis.Baseline {
 	}
 	return b
 }
+
+// DefaultLatencyBuckets are the upper bounds, in seconds, of each data
+// plane's request-duration histogram as shipped (ingress-nginx's can be
+// changed with --time-buckets, Traefik's with its metrics' buckets option):
+// what lint can say about max-latency before Prometheus is asked.
+var DefaultLatencyBuckets = map[string][]float64{
+	Nginx{}.Name():   {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+	Traefik{}.Name(): {0.1, 0.3, 1.2, 5},
+}
+
+// LatencyBoundNote says how max-latency limit meets the bucket bounds: ""
+// when it is one, else which bound slow requests are counted above.
+func LatencyBoundNote(limit float64, bounds []float64) string {
+	below, above := 0.0, 0.0
+	for _, b := range bounds {
+		switch {
+		case b == limit:
+			return ""
+		case b < limit:
+			below = b
+		case above == 0:
+			above = b
+		}
+	}
+	switch {
+	case below == 0:
+		return fmt.Sprintf("below the smallest bucket bound (%gs): latency cannot be judged", bounds[0])
+	case above == 0:
+		return fmt.Sprintf("above the largest bucket bound: requests slower than %gs count as slow", below)
+	}
+	return fmt.Sprintf("between the bucket bounds %gs and %gs: requests slower than %gs count as slow (stricter)", below, above, below)
+}

@@ -48,3 +48,12 @@ func TestBaselineOf(t *testing.T) {
 	assert.InDelta(t, 4.0/600, b.ErrorRate, 1e-12)
 	assert.Zero(t, baselineOf(nil).RPS, "no history")
 }
+
+func TestLatencyBoundNote(t *testing.T) {
+	traefik := DefaultLatencyBuckets["traefik"]
+	assert.Empty(t, LatencyBoundNote(0.3, traefik), "on a bound")
+	assert.Equal(t, "between the bucket bounds 0.1s and 0.3s: requests slower than 0.1s count as slow (stricter)", LatencyBoundNote(0.25, traefik))
+	assert.Contains(t, LatencyBoundNote(0.05, traefik), "cannot be judged")
+	assert.Contains(t, LatencyBoundNote(30, traefik), "slower than 5s")
+	assert.Empty(t, LatencyBoundNote(0.25, DefaultLatencyBuckets["nginx"]))
+}

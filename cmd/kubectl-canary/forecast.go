@@ -72,3 +72,17 @@ func readBaseline(ctx context.Context, o forecastOptions, ing *networkingv1.Ingr
 	}
 	return &b, nil
 }
+
+// latencyNotes say where max-latency meets the data plane's default
+// histogram buckets, when it is not one of their bounds.
+func latencyNotes(spec *annotations.Spec, router string) []string {
+	bounds, ok := prom.DefaultLatencyBuckets[router]
+	if spec.Analysis.MaxLatency <= 0 || !ok {
+		return nil
+	}
+	note := prom.LatencyBoundNote(spec.Analysis.MaxLatency.Seconds(), bounds)
+	if note == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s %s is %s, with %s's default buckets", annotations.KeyMaxLatency, spec.Analysis.MaxLatency, note, router)}
+}

@@ -68,6 +68,8 @@ type lintResult struct {
 	CanaryReady   bool          `json:"canaryReady"`
 	// Forecast says how long the rollout should take (see forecastLines).
 	Forecast []string `json:"forecast,omitempty"`
+	// Notes are what the rollout will do that the user may not expect.
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass string, f forecastOptions) error {
@@ -92,6 +94,7 @@ func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass stri
 	}
 	if spec, err := annotations.Parse(ing.Annotations); result.OK && err == nil && spec != nil && spec.CanaryService != report.StableService {
 		result.Forecast = forecastLines(ctx, f, spec, ing, report.StableService)
+		result.Notes = latencyNotes(spec, f.router)
 	}
 	if g.output == outputJSON {
 		err = writeJSON(a.stdout, result)
@@ -120,6 +123,9 @@ func renderLint(w io.Writer, r lintResult, canary string) error {
 		}
 		for _, f := range r.Forecast {
 			fmt.Fprintf(w, "forecast: %s\n", f)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "note: %s\n", n)
 		}
 		return nil
 	}

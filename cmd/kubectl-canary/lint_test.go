@@ -31,6 +31,15 @@ func TestLintOK(t *testing.T) {
 	assert.Equal(t, "ok: shop/web can roll out web-v2 in place of web-v1\nforecast: at 200 rps (0.50% errors), a healthy canary should take about 4m0s\n", h.stdout.String())
 }
 
+func TestLintNotesAMaxLatencyBetweenBuckets(t *testing.T) {
+	ann := rolloutAnnotations("web-v2", "")
+	ann[annotations.KeyMaxLatency] = "150ms"
+	h := newHarness(primary("shop", "web", "web-v1", ann),
+		service("shop", "web-v1", 80), service("shop", "web-v2", 80), readySlice("shop", "web-v2"))
+	require.Equal(t, exitOK, h.run("lint", "web", "-n", "shop", "--router", "traefik"))
+	assert.Contains(t, h.stdout.String(), "note: ingress-canary.dev/max-latency 150ms is between the bucket bounds 0.1s and 0.3s: requests slower than 0.1s count as slow (stricter), with traefik's default buckets\n")
+}
+
 func TestLintNotesACanaryWithoutEndpoints(t *testing.T) {
 	h := newHarness(
 		primary("shop", "web", "web-v1", rolloutAnnotations("web-v2", "")),
