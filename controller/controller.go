@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -57,9 +58,13 @@ type Controller struct {
 	// ingressIndex finds primaries by the Services they name.
 	ingressIndex cache.Indexer
 	synced       []cache.InformerSynced
-	queue        workqueue.TypedRateLimitingInterface[string]
-	recorder     record.EventRecorder
-	analyzer     Analyzer
+	// queue is event-driven work, urgent time-driven work (see queues.go).
+	queue, urgent workqueue.TypedRateLimitingInterface[string]
+	keyLocks      *keyLocks
+	// syncKey is sync; tests replace it.
+	syncKey  func(ctx context.Context, key string) (time.Duration, error)
+	recorder record.EventRecorder
+	analyzer Analyzer
 	// openWindows are the open steps the scan looks at.
 	openWindows *openWindows
 	// ownWrites tell the informer's echoes of our writes from other changes.
@@ -85,22 +90,29 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	c := &Controller{
 		client: client,
 		listers: preflight.Listers{
-			Ingresses: ingInf.Lister(), Services: svcInf.Lister(), EndpointSlices: epsInf.Lister(),
+			Ingresses:      ingInf.Lister(),
+			Services:       preflight.Services{Store: svcInf.Informer().GetStore()},
+			EndpointSlices: preflight.EndpointSlices{Indexer: epsInf.Informer().GetIndexer()},
 		},
 		ingressIndex: ingInf.Informer().GetIndexer(),
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ingress-canary"}),
-		recorder:    recorder,
-		analyzer:    analyzer,
-		openWindows: newOpenWindows(),
-		ownWrites:   newOwnWrites(),
-		opts:        opts,
-		log:         log,
-		metrics:     metrics,
+		queue:        newQueue(queueName),
+		urgent:       newQueue(urgentQueueName),
+		keyLocks:     newKeyLocks(),
+		recorder:     recorder,
+		analyzer:     analyzer,
+		openWindows:  newOpenWindows(),
+		ownWrites:    newOwnWrites(),
+		opts:         opts,
+		log:          log,
+		metrics:      metrics,
 	}
+	c.syncKey = c.sync
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
+	}
+	if err := epsInf.Informer().AddIndexers(cache.Indexers{preflight.SliceServiceIndex: preflight.SliceService}); err != nil {
+		return nil, fmt.Errorf("add EndpointSlice service index: %w", err)
 	}
 	if _, err := ingInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
@@ -129,8 +141,12 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	}
 	for _, inf := range []cache.SharedIndexInformer{svcInf.Informer(), epsInf.Informer()} {
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueUsers,
-			UpdateFunc: func(_, cur any) { c.enqueueUsers(cur) },
+			AddFunc: c.enqueueUsers,
+			UpdateFunc: func(old, cur any) {
+				if !sameForChecks(old, cur) {
+					c.enqueueUsers(cur)
+				}
+			},
 			DeleteFunc: c.enqueueUsers,
 		}); err != nil {
 			return nil, err
@@ -221,8 +237,12 @@ func (c *Controller) enqueueUsers(obj any) {
 	switch o := obj.(type) {
 	case *corev1.Service:
 		namespace, service = o.Namespace, o.Name
+	case *preflight.ServicePorts:
+		namespace, service = o.Namespace, o.Name
 	case *discoveryv1.EndpointSlice:
 		namespace, service = o.Namespace, o.Labels[discoveryv1.LabelServiceName]
+	case *preflight.SliceReadiness:
+		namespace, service = o.Namespace, o.Service
 	default:
 		return
 	}
@@ -235,18 +255,33 @@ func (c *Controller) enqueueUsers(obj any) {
 	}
 }
 
+// sameForChecks reports that a Service or EndpointSlice update changed
+// nothing the checks read: an endpoint that moved, a label, a resync. The
+// compact entries hold only what they read; an API object (an untrimmed
+// cache) always counts as changed.
+func sameForChecks(old, cur any) bool {
+	switch o := old.(type) {
+	case *preflight.ServicePorts:
+		c, ok := cur.(*preflight.ServicePorts)
+		return ok && slices.Equal(o.Ports, c.Ports)
+	case *preflight.SliceReadiness:
+		c, ok := cur.(*preflight.SliceReadiness)
+		return ok && o.Service == c.Service && o.Ready == c.Ready
+	}
+	return false
+}
+
 // Run waits for the caches, then runs workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
+	defer c.urgent.ShutDown()
 	c.log.Info("waiting for informer caches")
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return fmt.Errorf("caches did not sync")
 	}
-	c.log.Info("starting workers", zap.Int("workers", workers))
-	for range workers {
-		go wait.UntilWithContext(ctx, c.runWorker, time.Second)
-	}
+	c.log.Info("starting workers", zap.Int("workers", workers), zap.Int("urgentWorkers", workers))
+	c.runWorkers(ctx, workers)
 	if c.opts.AnalysisTick > 0 {
 		// Non-sliding: a tick is a tick, however long the last scan took.
 		go wait.NonSlidingUntilWithContext(ctx, c.scanOpenWindows, c.opts.AnalysisTick)
@@ -254,33 +289,4 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	<-ctx.Done()
 	c.log.Info("stopping workers")
 	return nil
-}
-
-func (c *Controller) runWorker(ctx context.Context) {
-	for c.processNextWorkItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextWorkItem(ctx context.Context) bool {
-	key, shutdown := c.queue.Get()
-	if shutdown {
-		return false
-	}
-	defer c.queue.Done(key)
-	requeue, err := c.sync(ctx, key)
-	if err != nil {
-		// Transient: try again with backoff.
-		c.queue.AddRateLimited(key)
-		if behindTheCache(err) {
-			c.log.Info("write refused: the cache was behind; retrying", zap.String("key", key), zap.Error(err))
-			return true
-		}
-		utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "key", key)
-		return true
-	}
-	c.queue.Forget(key)
-	if requeue > 0 {
-		c.queue.AddAfter(key, requeue)
-	}
-	return true
 }

@@ -76,7 +76,9 @@ type fixture struct {
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100),
 		analyzer: &stubAnalyzer{verdict: measured(1000, 0, 1000, 0)}, now: t0}
-	factory := informers.NewSharedInformerFactory(f.client, 0)
+	// As the controller runs by default (--trim-cache): Services and
+	// EndpointSlices cached as the checks' compact entries.
+	factory := informers.NewSharedInformerFactoryWithOptions(f.client, 0, informers.WithTransform(TrimForCache))
 	ctrl, err := New(f.client, factory, f.recorder, f.analyzer, NewMetrics(prometheus.NewRegistry()), zap.NewNop(),
 		Options{IngressClass: "nginx", Machine: weights.Config{Settle: 5 * time.Second, ReadinessRecheck: 10 * time.Second, KeepStableFor: 10 * time.Second}, Now: func() time.Time { return f.now }})
 	require.NoError(t, err)
@@ -107,7 +109,11 @@ func (f *fixture) waitForCache(name string) {
 		if apierrors.IsNotFound(err) {
 			return apierrors.IsNotFound(cerr), nil
 		}
-		return cerr == nil && apiequality.Semantic.DeepEqual(live, cached), nil
+		if err != nil || cerr != nil {
+			return false, nil
+		}
+		trimmed, _ := TrimForCache(live)
+		return apiequality.Semantic.DeepEqual(trimmed, cached), nil
 	})
 	require.NoError(f.t, err, "informer cache did not catch up on %s", name)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
@@ -30,16 +31,31 @@ type openWindows struct {
 func newOpenWindows() *openWindows { return &openWindows{byKey: map[string]openWindow{}} }
 
 // track records key's step as the status st leaves it: open, or closed.
-func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Status, target analysis.Target) {
+// It reports whether the step is open.
+func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Status, target analysis.Target) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	since, _, open := st.Window()
 	if !open {
 		delete(o.byKey, key)
-		return
+		return false
 	}
 	target.Since = since
 	o.byKey[key] = openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
+	return true
+}
+
+// follower is an Analyzer that keeps the counters of the windows it is told
+// are open, and only those (prom.Analyzer.FollowOnly).
+type follower interface {
+	Follow(t analysis.Target, now time.Time)
+}
+
+// follow tells the analyzer, if it cares, that t's window is open.
+func (c *Controller) follow(t analysis.Target, now time.Time) {
+	if f, ok := c.analyzer.(follower); ok {
+		f.Follow(t, now)
+	}
 }
 
 func (o *openWindows) forget(key string) {
@@ -56,12 +72,12 @@ func (o *openWindows) all() map[string]openWindow {
 
 // scanOpenWindows reads the evidence of every open step at every tick, so
 // that a regression is rolled back, and a step that has its evidence passes,
-// within a tick. Only a rollout whose step is decided goes on the queue, whose
+// within a tick. Only a rollout whose step is decided goes on the urgent queue, whose
 // sync looks again and acts: every look sent through the queue would take
 // the workers' time that due steps need.
 func (c *Controller) scanOpenWindows(ctx context.Context) {
 	for _, key := range c.decidedWindows(ctx) {
-		c.queue.Add(key)
+		c.urgent.Add(key)
 	}
 }
 

@@ -54,7 +54,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, err
 	}
 	if in.Spec != nil && in.Invalid == nil {
-		c.openWindows.track(key, in.Spec, d.Status, targetOf(primary, in.Spec, w))
+		t := targetOf(primary, in.Spec, w)
+		if c.openWindows.track(key, in.Spec, d.Status, t) {
+			c.follow(t, in.Now)
+		}
 	} else {
 		c.openWindows.forget(key)
 	}

@@ -26,9 +26,10 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 //     controller reads: its own keys, ingress-nginx's canary keys and the
 //     legacy class; no status, no managedFields, no kubectl last-applied copy
 //     (on an applied Ingress most of its size);
-//   - a Service keeps its name and its ports' names and numbers;
-//   - an EndpointSlice keeps its Service's name and one endpoint that stands
-//     for all of them: ready if any is.
+//   - a Service becomes a preflight.ServicePorts: its name and its ports'
+//     names and numbers, about a tenth of a trimmed *corev1.Service;
+//   - an EndpointSlice becomes a preflight.SliceReadiness: its Service's name
+//     and whether any endpoint is ready.
 //
 // Nothing is lost by it: writes are patches of the fields and keys the
 // controller owns, never an update of a cached object, and Services and
@@ -39,9 +40,11 @@ func TrimForCache(obj any) (any, error) {
 	case *networkingv1.Ingress:
 		return trimIngress(o), nil
 	case *corev1.Service:
-		return trimService(o), nil
+		return preflight.CompactService(o), nil
 	case *discoveryv1.EndpointSlice:
-		return trimEndpointSlice(o), nil
+		return preflight.CompactSlice(o), nil
+	case *preflight.ServicePorts, *preflight.SliceReadiness:
+		return obj, nil // already compact: a transform may see an object twice
 	}
 	m, err := meta.Accessor(obj)
 	if err != nil {
@@ -85,34 +88,4 @@ func trimIngress(ing *networkingv1.Ingress) *networkingv1.Ingress {
 // readAnnotation says whether the controller reads an Ingress annotation.
 func readAnnotation(key string) bool {
 	return strings.HasPrefix(key, annotations.Prefix) || strings.HasPrefix(key, annotations.NginxCanary) || key == preflight.LegacyClassAnnotation
-}
-
-func trimService(s *corev1.Service) *corev1.Service {
-	out := &corev1.Service{ObjectMeta: identity(s.ObjectMeta)}
-	if len(s.Spec.Ports) > 0 {
-		out.Spec.Ports = make([]corev1.ServicePort, len(s.Spec.Ports))
-		for i, p := range s.Spec.Ports {
-			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Port: p.Port}
-		}
-	}
-	return out
-}
-
-func trimEndpointSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
-	out := &discoveryv1.EndpointSlice{ObjectMeta: identity(s.ObjectMeta), AddressType: s.AddressType}
-	if name, ok := s.Labels[discoveryv1.LabelServiceName]; ok {
-		out.Labels = map[string]string{discoveryv1.LabelServiceName: name}
-	}
-	if len(s.Endpoints) == 0 {
-		return out
-	}
-	ready := false
-	for _, e := range s.Endpoints {
-		if preflight.EndpointReady(e) {
-			ready = true
-			break
-		}
-	}
-	out.Endpoints = []discoveryv1.Endpoint{{Conditions: discoveryv1.EndpointConditions{Ready: &ready}}}
-	return out
 }

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/ingress-canary/ingress-canary/preflight"
 )
 
 func TestTrimForCacheDropsWhatIsNeverRead(t *testing.T) {
@@ -67,7 +69,7 @@ func TestTrimForCacheKeepsTombstonesAndBareObjects(t *testing.T) {
 }
 
 func TestTrimForCacheKeepsWhatTheLintReads(t *testing.T) {
-	notReady, ready := false, true
+	notReady := false
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-v2", Namespace: "shop", ResourceVersion: "7",
 			Labels: map[string]string{"app": "web"}, Annotations: map[string]string{"team": "a"}},
@@ -92,13 +94,12 @@ func TestTrimForCacheKeepsWhatTheLintReads(t *testing.T) {
 		in   any
 		want any
 	}{
-		{"service keeps its ports", svc, &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: "web-v2", Namespace: "shop", ResourceVersion: "7"},
-			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
-		}},
-		{"slice with a ready endpoint", slice(&notReady, nil), trimmedSlice(&ready)},
-		{"slice with none ready", slice(&notReady, &notReady), trimmedSlice(&notReady)},
-		{"slice with no endpoints", slice(), trimmedSlice()},
+		{"service keeps its ports", svc, &preflight.ServicePorts{Namespace: "shop", Name: "web-v2", ResourceVersion: "7",
+			Ports: []preflight.ServicePort{{Name: "http", Number: 80}}}},
+		{"slice with a ready endpoint", slice(&notReady, nil), trimmedSlice(true)},
+		{"slice with none ready", slice(&notReady, &notReady), trimmedSlice(false)},
+		{"slice with no endpoints", slice(), trimmedSlice(false)},
+		{"a compact entry stays as it is", trimmedSlice(true), trimmedSlice(true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,13 +110,23 @@ func TestTrimForCacheKeepsWhatTheLintReads(t *testing.T) {
 	}
 }
 
-func trimmedSlice(ready ...*bool) *discoveryv1.EndpointSlice {
-	s := &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: "web-v2-abc", Namespace: "shop", ResourceVersion: "9", Labels: map[string]string{discoveryv1.LabelServiceName: "web-v2"}},
-		AddressType: discoveryv1.AddressTypeIPv4,
+func trimmedSlice(ready bool) *preflight.SliceReadiness {
+	return &preflight.SliceReadiness{Namespace: "shop", Name: "web-v2-abc", ResourceVersion: "9", Service: "web-v2", Ready: ready}
+}
+
+// Only a change the checks read wakes the rollouts that use a Service.
+func TestSameForChecks(t *testing.T) {
+	ports := func(n ...int32) *preflight.ServicePorts {
+		s := &preflight.ServicePorts{Namespace: "shop", Name: "web"}
+		for _, p := range n {
+			s.Ports = append(s.Ports, preflight.ServicePort{Number: p})
+		}
+		return s
 	}
-	for _, r := range ready {
-		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Conditions: discoveryv1.EndpointConditions{Ready: r}})
-	}
-	return s
+	assert.True(t, sameForChecks(ports(80), ports(80)))
+	assert.False(t, sameForChecks(ports(80), ports(8080)))
+	assert.True(t, sameForChecks(trimmedSlice(true), trimmedSlice(true)), "an endpoint moved, still ready")
+	assert.False(t, sameForChecks(trimmedSlice(false), trimmedSlice(true)), "became ready")
+	svc := &corev1.Service{}
+	assert.False(t, sameForChecks(svc, svc), "an API object always counts as changed")
 }

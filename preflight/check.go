@@ -12,8 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	corelisters "k8s.io/client-go/listers/core/v1"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	networkinglisters "k8s.io/client-go/listers/networking/v1"
 
 	"github.com/ingress-canary/ingress-canary/annotations"
@@ -42,8 +40,8 @@ type World struct {
 // a one-time snapshot (Lint).
 type Listers struct {
 	Ingresses      networkinglisters.IngressLister
-	Services       corelisters.ServiceLister
-	EndpointSlices discoverylisters.EndpointSliceLister
+	Services       Services
+	EndpointSlices EndpointSlices
 }
 
 // Check runs the pre-flight checks. Each failure names what it is about, so it
@@ -62,7 +60,7 @@ func Check(l Listers, ingressClass string, primary *networkingv1.Ingress, spec *
 		return w, err
 	}
 	w.Stable = stable
-	svc, err := l.Services.Services(primary.Namespace).Get(spec.CanaryService)
+	svc, err := l.Services.Get(primary.Namespace, spec.CanaryService)
 	if apierrors.IsNotFound(err) {
 		return w, &annotations.Error{Key: annotations.KeyCanaryService, Value: spec.CanaryService,
 			Expected: "an existing Service in namespace " + primary.Namespace}
@@ -86,7 +84,7 @@ func Check(l Listers, ingressClass string, primary *networkingv1.Ingress, spec *
 			return w, err
 		}
 	}
-	w.CanaryReady, err = hasReadyEndpoints(l, primary.Namespace, spec.CanaryService)
+	w.CanaryReady, err = l.EndpointSlices.Ready(primary.Namespace, spec.CanaryService)
 	return w, err
 }
 
@@ -295,7 +293,7 @@ func sharedStable(l Listers, ingressClass string, primary *networkingv1.Ingress,
 	if err != nil {
 		return nil, err
 	}
-	svc, err := l.Services.Services(primary.Namespace).Get(stable)
+	svc, err := l.Services.Get(primary.Namespace, stable)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, err
 	}
@@ -368,23 +366,6 @@ func hostPaths(ing *networkingv1.Ingress) map[string]bool {
 		}
 	}
 	return out
-}
-
-// hasReadyEndpoints reports whether any EndpointSlice of the Service has a ready
-// endpoint.
-func hasReadyEndpoints(l Listers, namespace, service string) (bool, error) {
-	slices, err := l.EndpointSlices.EndpointSlices(namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: service}))
-	if err != nil {
-		return false, err
-	}
-	for _, s := range slices {
-		for _, e := range s.Endpoints {
-			if EndpointReady(e) {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
 }
 
 // EndpointReady reads an endpoint's Ready condition; nil means ready, as the

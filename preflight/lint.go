@@ -9,8 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	networkinglisters "k8s.io/client-go/listers/networking/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -101,8 +99,8 @@ func snapshotListers(ctx context.Context, client kubernetes.Interface, namespace
 	}
 	return Listers{
 		Ingresses:      networkinglisters.NewIngressLister(ingIdx),
-		Services:       corelisters.NewServiceLister(svcIdx),
-		EndpointSlices: discoverylisters.NewEndpointSliceLister(epsIdx),
+		Services:       Services{Store: svcIdx},
+		EndpointSlices: EndpointSlices{Indexer: epsIdx},
 	}, nil
 }
 
@@ -112,7 +110,7 @@ func indexerOf[T any, P interface {
 	*T
 	metav1.Object
 }](items []T) (cache.Indexer, error) {
-	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, SliceServiceIndex: SliceService})
 	for i := range items {
 		if err := idx.Add(P(&items[i])); err != nil {
 			return nil, err

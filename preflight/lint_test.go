@@ -74,6 +74,8 @@ func TestLint(t *testing.T) {
 			[]string{`Ingress hand-made="shop.example/": want no other canary Ingress on shop.example/`}, true},
 		{"missing canary Service", func(i *networkingv1.Ingress) { i.Annotations[annotations.KeyCanaryService] = "web-v9" }, nil,
 			[]string{`annotation ingress-canary.dev/canary-service="web-v9" is invalid: an existing Service in namespace shop`}, false},
+		{"canary Service routed to by another Ingress", nil, []runtime.Object{ingress("beta", "beta", "web-v2", nil)},
+			[]string{`annotation ingress-canary.dev/canary-service="web-v2" is invalid: a Service no other Ingress routes to, but Ingress beta does`}, false},
 		{"stable Service shared", nil, []runtime.Object{ingress("beta", "beta", "web-v1", nil)},
 			[]string{`annotation ingress-canary.dev/stable-service="web-v1" is invalid: a Service only this Ingress routes to, but Ingress beta also routes to web-v1`}, false},
 	}

@@ -37,6 +37,10 @@ type Analyzer struct {
 	grace time.Duration
 
 	queries atomic.Int64
+	// followTTL, when set, keeps in snapshots only the groups followed
+	// within it; followed holds when each was last (see FollowOnly).
+	followTTL time.Duration
+	followed  map[group]time.Time
 
 	mu     sync.Mutex
 	recent []*Snapshot // oldest first, at most keepRecent
@@ -162,8 +166,13 @@ func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, th analysis.T
 		ctx, cancel = context.WithTimeout(ctx, w.timeout)
 		defer cancel()
 	}
+	g, isCanary, isStable := w.dialect.Sides(t)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.follow(g, t.Until)
+	if err := w.covering(ctx, g, t.Until); err != nil {
+		return analysis.Measurement{}, err
+	}
 	cur, err := w.current(ctx, t.Until)
 	if err != nil {
 		return analysis.Measurement{}, err
@@ -172,7 +181,6 @@ func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, th analysis.T
 	if err != nil {
 		return analysis.Measurement{}, err
 	}
-	g, isCanary, isStable := w.dialect.Sides(t)
 	canary, stable := windowSide(base, cur, g, isCanary), windowSide(base, cur, g, isStable)
 	var slowAbove float64
 	if th.MaxLatency > 0 {
@@ -274,7 +282,8 @@ func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 		// Only the latest snapshot needs every Ingress; the others only
 		// serve as window starts (see withCanaries), and 10,000 Ingresses'
 		// series several times over were the biggest part of the heap.
-		if n := len(w.recent); n > 0 {
+		// Snapshots of followed groups only are small already.
+		if n := len(w.recent); n > 0 && !w.recent[n-1].partial {
 			w.recent[n-1] = w.recent[n-1].withCanaries()
 		}
 		w.recent = append(w.recent, s)
@@ -293,6 +302,7 @@ func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snapshot, error)) *read {
 	r := &read{at: at, done: make(chan struct{})}
 	ctx = context.WithoutCancel(ctx)
+	keep := w.keepSet(at)
 	go func() {
 		defer close(r.done)
 		if w.timeout > 0 {
@@ -300,7 +310,7 @@ func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snaps
 			ctx, cancel = context.WithTimeout(ctx, w.timeout)
 			defer cancel()
 		}
-		s, err := w.take(ctx, at)
+		s, err := w.take(ctx, at, keep)
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		r.snap, r.err = s, err
@@ -389,10 +399,10 @@ func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
 	return found
 }
 
-func (w *Analyzer) take(ctx context.Context, at time.Time) (*Snapshot, error) {
+func (w *Analyzer) take(ctx context.Context, at time.Time, keep map[group]bool) (*Snapshot, error) {
 	w.queries.Add(3)
 	began := time.Now()
-	s, err := takeSnapshot(ctx, w.api, w.dialect, at)
+	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep)
 	if s != nil {
 		s.fetch = time.Since(began)
 	}

@@ -107,8 +107,18 @@ func (s *Snapshot) only(g group) *Snapshot {
 // in memory, and Prometheus (on the benchmark's two cores, beside the API
 // server) is not asked three things at once; ServeStale hides the time they
 // take from the analyses.
-func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time) (*Snapshot, error) {
+//
+// keep, when not nil, are the groups to keep (see FollowOnly): the others'
+// samples are dropped as they are read, so that a snapshot of 10,000
+// Ingresses is never built only to be filtered.
+func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time, keep map[group]bool) (*Snapshot, error) {
 	s := newSnapshot(at)
+	if keep != nil {
+		s.partial = true
+		for g := range keep {
+			s.groups[g] = nil // kept, even if it has no series
+		}
+	}
 	q := d.Queries()
 	for _, step := range []struct {
 		query string
@@ -124,6 +134,9 @@ func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time) (*Sn
 		}
 		for _, sample := range vec {
 			g, l, ok := d.File(sample.Metric)
+			if keep != nil && !keep[g] {
+				continue
+			}
 			if v := float64(sample.Value); ok && !math.IsNaN(v) {
 				step.add(s.upsert(g, l), sample.Metric, v)
 			}

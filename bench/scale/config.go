@@ -17,13 +17,19 @@ type Config struct {
 	// per -trim setting); Compare, when set, adds a first, smaller run with
 	// the first setting, to compare queries per tick with.
 	Rollouts, Compare int
-	Trim              []bool
-	Steps             string
-	Interval          time.Duration
+	// Repeat runs every measured run this many times, each with its own
+	// Ingresses and controller process, for the spread from run to run.
+	Repeat   int
+	Trim     []bool
+	Steps    string
+	Interval time.Duration
 	// Quiet is the steady-state period measured after all rollouts are done.
 	Quiet time.Duration
 	// ScrapeInterval is how often Prometheus scrapes the fake ingress-nginx.
 	ScrapeInterval time.Duration
+	// WriteLimit is how long the bare client loop runs that measures the
+	// API server's write limit (0: not measured).
+	WriteLimit time.Duration
 	// Deadline bounds the whole benchmark, set-up and tear-down included.
 	Deadline time.Duration
 	// Creators is how many objects are created concurrently at set-up.
@@ -52,8 +58,10 @@ func (c Config) Runs() []RunSpec {
 	if c.Compare > 0 {
 		out = append(out, RunSpec{Rollouts: c.Compare, Trim: c.Trim[0]})
 	}
-	for _, t := range c.Trim {
-		out = append(out, RunSpec{Rollouts: c.Rollouts, Trim: t})
+	for range max(c.Repeat, 1) {
+		for _, t := range c.Trim {
+			out = append(out, RunSpec{Rollouts: c.Rollouts, Trim: t})
+		}
 	}
 	for i := range out {
 		out[i].Index = i
@@ -71,11 +79,13 @@ func parseFlags(args []string) (Config, error) {
 	fs.BoolVar(&c.TraceQueries, "trace-queries", false, "put a recording proxy between the controller and Prometheus and report refreshes and window-start reads apart")
 	fs.IntVar(&c.Ingresses, "ingresses", 10000, "Ingresses in the cluster (100 per namespace), each with its Service and EndpointSlice")
 	fs.IntVar(&c.Rollouts, "rollouts", 1000, "active rollouts in each measured run")
+	fs.IntVar(&c.Repeat, "repeat", 1, "run every measured run this many times (each with its own Ingresses and controller), for the spread")
+	fs.DurationVar(&c.WriteLimit, "write-limit", 20*time.Second, "how long a bare client loop doing the controller's patches runs before the runs, to measure the API server's write limit (0: skip)")
 	fs.IntVar(&c.Compare, "compare", 100, "rollouts of a first, smaller run to compare Prometheus queries per tick with (0: skip)")
 	fs.StringVar(&c.Steps, "steps", "10,25,50", "ingress-canary.dev/steps of every rollout")
 	fs.DurationVar(&c.Interval, "interval", 30*time.Second, "ingress-canary.dev/interval of every rollout; starts are spread over one interval")
 	fs.DurationVar(&c.Quiet, "quiet", time.Minute, "steady-state period measured after all rollouts are done")
-	fs.DurationVar(&c.ScrapeInterval, "scrape-interval", time.Second, "how often Prometheus scrapes the fake ingress-nginx (whose 10,000 Ingresses' series take most of Prometheus's CPU, on the same cores as everything else)")
+	fs.DurationVar(&c.ScrapeInterval, "scrape-interval", 5*time.Second, "how often Prometheus scrapes the fake ingress-nginx (whose 10,000 Ingresses' series take most of Prometheus's CPU, on the same cores as everything else); 5s is the controller's analysis tick, so that each tick's refresh sees a new scrape")
 	fs.DurationVar(&c.Deadline, "deadline", 30*time.Minute, "hard limit of the whole benchmark")
 	fs.IntVar(&c.Creators, "creators", 48, "objects created concurrently at set-up")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the fleet's request rates")
@@ -102,6 +112,8 @@ func parseFlags(args []string) (Config, error) {
 	switch {
 	case c.Ingresses < 1 || c.Ingresses > 100000:
 		return c, fmt.Errorf("-ingresses %d: want 1 to 100000", c.Ingresses)
+	case c.Repeat < 1 || c.WriteLimit < 0:
+		return c, fmt.Errorf("-repeat %d -write-limit %s: want repeat >= 1, write-limit >= 0", c.Repeat, c.WriteLimit)
 	case c.Rollouts < 1 || c.Compare < 0:
 		return c, fmt.Errorf("-rollouts %d -compare %d: want at least one rollout", c.Rollouts, c.Compare)
 	case c.Ingresses/max(c.Rollouts, c.Compare) < runs:
@@ -122,8 +134,8 @@ func flagsOf(c Config) string {
 	if trim == "" {
 		trim = map[bool]string{true: "on", false: "off"}[c.Trim[0]]
 	}
-	s := fmt.Sprintf("-ingresses %d -rollouts %d -compare %d -trim %s -steps %s -interval %s -quiet %s -scrape-interval %s",
-		c.Ingresses, c.Rollouts, c.Compare, trim, c.Steps, c.Interval, c.Quiet, c.ScrapeInterval)
+	s := fmt.Sprintf("-ingresses %d -rollouts %d -compare %d -repeat %d -trim %s -steps %s -interval %s -quiet %s -scrape-interval %s -write-limit %s",
+		c.Ingresses, c.Rollouts, c.Compare, c.Repeat, trim, c.Steps, c.Interval, c.Quiet, c.ScrapeInterval, c.WriteLimit)
 	if len(c.ControllerArgs) > 0 {
 		s += " -controller-args " + strconv.Quote(strings.Join(c.ControllerArgs, " "))
 	}

@@ -32,6 +32,12 @@ func TestDefaultsPlanDisjointRuns(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "app04201-v2", p.Canary())
 
+	cfg, err = parseFlags([]string{"-rollouts", "1000", "-compare", "0", "-repeat", "3", "-trim", "on"})
+	require.NoError(t, err)
+	assert.Equal(t, []RunSpec{{0, 1000, true}, {1, 1000, true}, {2, 1000, true}}, cfg.Runs(), "each repeat is a run of its own")
+	_, err = parseFlags([]string{"-repeat", "0"})
+	assert.ErrorContains(t, err, "-repeat 0")
+
 	_, err = parseFlags([]string{"-ingresses", "2000", "-rollouts", "1000"})
 	assert.ErrorContains(t, err, "too few")
 	_, err = parseFlags([]string{"-steps", "50,10"})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -50,7 +51,8 @@ func (e endpoints) take(ctx context.Context, pid int) (point, error) {
 	p.writes = apiWrites(api)
 	p.queries = prom.sum("prometheus_http_requests_total", isQueryHandler)
 	p.queryTime = prom.hist("prometheus_http_request_duration_seconds", isQueryHandler).Sum
-	ours := func(l map[string]string) bool { return l["name"] == "ingress-canary" }
+	// Every queue of the controller: ingress-canary, ingress-canary-urgent.
+	ours := func(l map[string]string) bool { return strings.HasPrefix(l["name"], "ingress-canary") }
 	p.queue = ctrl.hist("workqueue_queue_duration_seconds", ours)
 	p.work = ctrl.hist("workqueue_work_duration_seconds", ours)
 	p.reconcile = ctrl.hist("ingress_canary_reconcile_duration_seconds", nil)

@@ -146,13 +146,15 @@ func loadavg() string {
 }
 
 // rssSampler samples a process's VmRSS every second, and with it the
-// controller's workqueue depth (from its /metrics; -1 when unreadable).
+// controller's workqueue depth and syncs done so far (from its /metrics; -1
+// when unreadable).
 type rssSampler struct {
 	pid   int
 	mu    sync.Mutex
 	at    []time.Time
 	kb    []int64
 	depth []float64
+	syncs []float64
 	stop  chan struct{}
 	done  chan struct{}
 }
@@ -165,9 +167,9 @@ func sampleRSS(pid int) *rssSampler {
 		defer t.Stop()
 		for {
 			if v, err := statusKB(pid, "VmRSS"); err == nil {
-				depth := queueDepth()
+				depth, syncs := queueDepth()
 				s.mu.Lock()
-				s.at, s.kb, s.depth = append(s.at, time.Now()), append(s.kb, v["VmRSS"]), append(s.depth, depth)
+				s.at, s.kb, s.depth, s.syncs = append(s.at, time.Now()), append(s.kb, v["VmRSS"]), append(s.depth, depth), append(s.syncs, syncs)
 				s.mu.Unlock()
 			}
 			select {
@@ -203,15 +205,45 @@ func (s *rssSampler) between(from, to time.Time) ([]int64, []float64) {
 	return kb, depth
 }
 
+// backlog is the controller's sync rate in [from, to] while its queue held
+// work: over the seconds that began and ended with a non-empty queue, the
+// workers never waited for work, so the rate is what the API server (and
+// the controller) let them do.
+func (s *rssSampler) backlog(from, to time.Time) Backlog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b Backlog
+	for i := 1; i < len(s.at); i++ {
+		if s.at[i-1].Before(from) || s.at[i].After(to) || s.depth[i-1] <= 0 || s.depth[i] <= 0 || s.syncs[i-1] < 0 || s.syncs[i] < 0 {
+			continue
+		}
+		b.Seconds += s.at[i].Sub(s.at[i-1]).Seconds()
+		b.Syncs += s.syncs[i] - s.syncs[i-1]
+	}
+	return b
+}
+
+// Backlog is the syncs done over the seconds the queue was never empty.
+type Backlog struct{ Seconds, Syncs float64 }
+
+// Rate is syncs per second while backlogged.
+func (b Backlog) Rate() float64 {
+	if b.Seconds <= 0 {
+		return 0
+	}
+	return b.Syncs / b.Seconds
+}
+
 var depthClient = &http.Client{Timeout: 900 * time.Millisecond}
 
-// queueDepth reads the controller's workqueue_depth, -1 when it cannot.
-func queueDepth() float64 {
+// queueDepth reads the controller's workqueue_depth (all its queues) and
+// the syncs it has done, -1 when it cannot.
+func queueDepth() (depth, syncs float64) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	f, err := scrape(ctx, depthClient, "http://"+controllerMetricsAddr+"/metrics")
 	if err != nil || len(f["workqueue_depth"].GetMetric()) == 0 {
-		return -1
+		return -1, -1
 	}
-	return f.sum("workqueue_depth", nil)
+	return f.sum("workqueue_depth", nil), f.hist("ingress_canary_reconcile_duration_seconds", nil).Count
 }

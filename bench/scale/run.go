@@ -42,7 +42,9 @@ type RunResult struct {
 	QuietLeases           int
 	RSSMeasured, RSSQuiet []int64
 	// DepthMeasured is the controller's workqueue depth, sampled every second.
-	DepthMeasured      []float64
+	DepthMeasured []float64
+	// Backlog is the sync rate while the queue held work.
+	Backlog            Backlog
 	LoadStart, LoadEnd string
 	Tick               time.Duration
 	Scrape             scrapeStats
@@ -125,6 +127,7 @@ func (b *bench) runOnce(ctx context.Context, spec RunSpec) (res *RunResult) {
 		res.Trace = &t
 	}
 	res.RSSMeasured, res.DepthMeasured = rss.between(p0.at, p1.at)
+	res.Backlog = rss.backlog(p0.at, p1.at)
 	if err != nil {
 		return fail(err)
 	}

@@ -30,6 +30,14 @@ import (
 // resync re-reads every Ingress now and then, as a safety net for a missed event.
 const resync = 10 * time.Minute
 
+// followTTL is how long the analyzer keeps a window's counters after it
+// last heard of the window. Every open window is looked at every tick, but
+// when Prometheus is slow a scan of 1,000 windows takes minutes: the scale
+// benchmark saw a 2-minute ttl drop open windows from the snapshots, and each
+// of their next looks then waited for a refresh of its own, which slowed the
+// scan further. Windows closed within it cost a few series each.
+const followTTL = 30 * time.Minute
+
 func run(ctx context.Context, o options) error {
 	log, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
@@ -73,7 +81,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("--router: %w", err)
 	}
-	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(router.Metrics)
+	// Snapshots keep the counters of open windows only (the controller says
+	// which are open at every sync, the fast-fail scan asks about each at
+	// every tick), not of every Ingress of the cluster.
+	analyzer := prom.NewAnalyzer(promAPI, o.analysisTick/2, o.analysisTimeout).ServeStale(o.analysisTick / 2).ReadAs(router.Metrics).
+		FollowOnly(followTTL)
 	reg := controller.NewRegistry()
 	metrics := controller.NewMetrics(reg)
 	controller.RegisterWorkqueueMetrics(reg)

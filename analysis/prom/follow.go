@@ -1,0 +1,77 @@
+package prom
+
+import (
+	"context"
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+)
+
+// FollowOnly makes w keep, of every snapshot it reads, only the groups of
+// the windows it follows (Follow, and every window it measures) within the
+// last ttl, and returns w. The queries still answer every Ingress of the
+// cluster, but what is kept between refreshes is the few groups with an open
+// window, not 10,000 Ingresses' counters several times over. 0 keeps every
+// group, as without it.
+func (w *Analyzer) FollowOnly(ttl time.Duration) *Analyzer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.followTTL = max(ttl, 0)
+	if w.followed == nil {
+		w.followed = map[group]time.Time{}
+	}
+	return w
+}
+
+// Follow says that t's window is open at now: the next snapshots keep its
+// group. The controller calls it when a step's window opens, so that the
+// snapshot taken just after the new weight was written can start the window.
+func (w *Analyzer) Follow(t analysis.Target, now time.Time) {
+	g, _, _ := w.dialect.Sides(t)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.follow(g, now)
+}
+
+// follow marks g as followed at now; w.mu is held.
+func (w *Analyzer) follow(g group, now time.Time) {
+	if w.followTTL > 0 && now.After(w.followed[g]) {
+		w.followed[g] = now
+	}
+}
+
+// keepSet is the groups a read starting at `at` keeps, nil for all; it
+// forgets the groups nobody followed within the ttl. w.mu is held.
+func (w *Analyzer) keepSet(at time.Time) map[group]bool {
+	if w.followTTL == 0 {
+		return nil
+	}
+	keep := make(map[group]bool, len(w.followed))
+	for g, last := range w.followed {
+		if at.Sub(last) > w.followTTL {
+			delete(w.followed, g)
+			continue
+		}
+		keep[g] = true
+	}
+	return keep
+}
+
+// covering waits until the latest snapshot covers g: a group followed only
+// now is not in the snapshots read before, so a refresh that keeps it is
+// read (after the one in flight, which may not) and waited for. w.mu is held.
+func (w *Analyzer) covering(ctx context.Context, g group, now time.Time) error {
+	for {
+		latest := w.latest()
+		if latest == nil || latest.covers(g) {
+			return nil
+		}
+		r := w.refreshing
+		if r == nil {
+			r = w.startRefresh(ctx, now)
+		}
+		if _, err := w.wait(ctx, r); err != nil {
+			return err
+		}
+	}
+}

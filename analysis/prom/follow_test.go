@@ -1,0 +1,102 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+)
+
+// fleetCounters is 200 Ingresses; web0..web4 have a canary from t0+60s on.
+func fleetCounters() *fakeCounters {
+	return &fakeCounters{at: func(ts time.Time) map[string][2]float64 {
+		s := ts.Sub(t0).Seconds()
+		out := map[string][2]float64{}
+		for i := range 200 {
+			out[fmt.Sprintf("shop web%d -", i)] = [2]float64{90 * s, 0.5 * s}
+			if c := s - 60; i < 5 && c > 0 {
+				out[fmt.Sprintf("shop web%d shop-web%d-v2-80", i, i)] = [2]float64{10 * c, 0.1 * c}
+			}
+		}
+		return out
+	}}
+}
+
+func webTarget(i int, since, until time.Time) analysis.Target {
+	return analysis.Target{Namespace: "shop", Ingress: fmt.Sprintf("web%d", i), CanaryUpstream: fmt.Sprintf("shop-web%d-v2-80", i), Since: since, Until: until}
+}
+
+// Following only the open windows keeps their counters and nobody else's,
+// and measures them exactly as keeping every Ingress does.
+func TestFollowOnlyKeepsTheOpenWindowsAndMeasuresAlike(t *testing.T) {
+	all := NewAnalyzer(fleetCounters(), 2*time.Second, time.Second)
+	fake := fleetCounters()
+	few := NewAnalyzer(fake, 2*time.Second, time.Second).FollowOnly(time.Minute)
+	since := t0.Add(60 * time.Second)
+	// The controller follows each window when its step starts.
+	for i := range 5 {
+		few.Follow(webTarget(i, since, since), since)
+	}
+	for tick := 1; tick <= 6; tick++ {
+		until := since.Add(time.Duration(tick) * 5 * time.Second)
+		for i := range 5 {
+			want, err := all.Measure(context.Background(), webTarget(i, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
+			require.NoError(t, err)
+			got, err := few.Measure(context.Background(), webTarget(i, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "tick %d, web%d", tick, i)
+			assert.Greater(t, got.Canary.Requests, 0.0)
+		}
+	}
+	few.mu.Lock()
+	latest := few.latest()
+	few.mu.Unlock()
+	assert.Len(t, latest.groups, 5, "only the followed Ingresses of 200")
+	assert.True(t, latest.partial)
+	// One refresh per tick, and no window-start read: the snapshot taken just
+	// after each step started already kept its Ingress.
+	assert.Equal(t, int64(3*(1+6)), few.Queries())
+}
+
+// A window measured without having been followed (after a restart, or an
+// analyzer used without the controller) waits for a refresh that keeps it:
+// never a window read as empty.
+func TestFollowOnlyReadsAGroupMeasuredFirstWithoutFollow(t *testing.T) {
+	all := NewAnalyzer(fleetCounters(), 2*time.Second, time.Second)
+	few := NewAnalyzer(fleetCounters(), 2*time.Second, time.Second).FollowOnly(time.Minute)
+	since := t0.Add(60 * time.Second)
+	few.Follow(webTarget(0, since, since), since)
+	_, err := few.Measure(context.Background(), webTarget(0, since, since.Add(time.Second)), analysis.Thresholds{LatencyQuantile: 0.99})
+	require.NoError(t, err)
+	until := since.Add(20 * time.Second)
+	want, err := all.Measure(context.Background(), webTarget(3, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
+	require.NoError(t, err)
+	got, err := few.Measure(context.Background(), webTarget(3, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Greater(t, got.Stable.Requests, 0.0)
+}
+
+// A window nobody followed or measured for longer than the ttl is closed:
+// the next snapshots drop it.
+func TestFollowOnlyForgetsClosedWindows(t *testing.T) {
+	few := NewAnalyzer(fleetCounters(), 2*time.Second, time.Second).FollowOnly(30 * time.Second)
+	since := t0.Add(60 * time.Second)
+	few.Follow(webTarget(1, since, since), since)
+	for tick := 1; tick <= 12; tick++ {
+		until := since.Add(time.Duration(tick) * 5 * time.Second)
+		_, err := few.Measure(context.Background(), webTarget(0, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
+		require.NoError(t, err)
+	}
+	few.mu.Lock()
+	defer few.mu.Unlock()
+	_, kept := few.latest().groups[group{"shop", "web1"}]
+	assert.False(t, kept, "web1 was last followed 60 s ago")
+	_, kept = few.latest().groups[group{"shop", "web0"}]
+	assert.True(t, kept)
+}
