@@ -14,7 +14,7 @@ E2E_PKGS  = ./e2e/cluster ./e2e ./e2e/incluster
 E2E_FLAGS ?= -count=1 -p 1 -timeout 40m
 # The router matrix: these suites run again with the controller on --router=traefik
 # and Traefik as the only data plane (E2E_ROUTER=traefik in e2e/main_test.go).
-TRAEFIK_MATRIX = TestHealthyRolloutPromotes|TestFastFailWithinFifteenSeconds|TestBlueGreenPreviewByHeaderAndCookie|TestFractionalStep|TestMultiPathIngressPromotes|TestSplitMismatchIsFlagged|TestPrometheusOutageHoldsThenResumes|TestSharedStableServiceIsRefusedThenHolds
+TRAEFIK_MATRIX = TestHealthyRolloutPromotes|TestFastFailWithinFifteenSeconds|TestBlueGreenPreviewByHeaderAndCookie|TestFractionalStep|TestMultiPathIngressPromotes|TestSplitMismatchIsFlagged|TestPrometheusOutageHoldsThenResumes|TestSharedStableServiceIsRefusedThenHolds|TestSlowCanaryRollsBack|TestLowTrafficStepOutlastsInterval
 # The Gateway API suite: annotated HTTPRoutes on Traefik's kubernetesGateway
 # provider (E2E_ROUTER=gateway), on one cluster of its own.
 GATEWAY_TESTS = TestGateway

@@ -64,6 +64,23 @@ func (d DispersionEstimate) UpperBound(alpha float64) float64 {
 	return math.Max(1, pearson/lower)
 }
 
+// DispersionAlpha sets the upper confidence bound of the dispersion that the
+// evidence is divided by (MixtureDispersion).
+const DispersionAlpha = 0.1
+
+// MixtureDispersion is what Mixture.Dispersion should be: the upper bound at
+// DispersionAlpha, or 1 (independent events) while there is nothing to
+// estimate from. A spotless stable side has no errors to estimate from; an
+// infinite dispersion would divide every count to nothing, and a canary
+// failing on every third request would never show it.
+func (d DispersionEstimate) MixtureDispersion() float64 {
+	ub := d.UpperBound(DispersionAlpha)
+	if math.IsInf(ub, 1) {
+		return 1
+	}
+	return ub
+}
+
 // pearson returns Pearson's statistic and its degrees of freedom.
 func (d DispersionEstimate) pearson() (stat, df float64, ok bool) {
 	if d.Intervals < 2 || !(d.Events > 0) {

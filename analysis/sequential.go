@@ -53,12 +53,17 @@ type SequentialPolicy struct {
 	Margin float64
 	// MaxErrorRate is the absolute ceiling (max-error-rate); 0 means none.
 	MaxErrorRate float64
-	// NegligibleErrorRate passes a step whose canary error rate is shown
+	// AcceptableErrorRate passes a step whose canary error rate is shown
 	// to be below it, whatever stable's: a nearly spotless service has too few
-	// errors to compare. 0 means a tenth of MaxErrorRate, as Judge's tolerance.
-	NegligibleErrorRate float64
+	// errors to compare. 0 means MaxErrorRate, the user's own statement of
+	// what is acceptable. (A tenth of it, the first choice, needs ten times the
+	// requests: a spotless service at 5 rps could not pass its 5 % step
+	// within two hours.) A canary above the rate but below MaxErrorRate still
+	// fails on the regression evidence, which grows much faster there.
+	AcceptableErrorRate float64
 	// SlowLimit is the share of requests allowed above max-latency (1 % for
-	// a p99); 0 means latency is not gated.
+	// a p99); 0 means latency is not gated. A step passes on latency when
+	// the canary's share is within the margin of stable's or shown below it.
 	SlowLimit float64
 	Mixture   Mixture
 }
@@ -123,11 +128,11 @@ func (p SequentialPolicy) margin() float64 {
 	return p.Margin
 }
 
-func (p SequentialPolicy) negligible() float64 {
-	if p.NegligibleErrorRate > 0 {
-		return p.NegligibleErrorRate
+func (p SequentialPolicy) acceptable() float64 {
+	if p.AcceptableErrorRate > 0 {
+		return p.AcceptableErrorRate
 	}
-	return RegressionTolerance * p.MaxErrorRate
+	return p.MaxErrorRate
 }
 
 // StepMargin returns the margin a step at weight must show the canary to be
@@ -161,8 +166,8 @@ func (p SequentialPolicy) JudgeStep(ev RolloutEvidence, s Step) SequentialVerdic
 	switch {
 	case passEvidence >= passLine && s.Age >= s.MinDuration:
 		v.Outcome = Pass
-		v.Reason = fmt.Sprintf("canary shown no worse than %s× stable with %s confidence (evidence of regression %s, rollback at %s)",
-			ratio(1+p.StepMargin(s)), level(p.beta()), ratio(v.Regression), ratio(1/p.alpha()))
+		v.Reason = fmt.Sprintf("canary shown %s with %s confidence (evidence of regression %s, rollback at %s)",
+			p.passedOn(ev, s), level(p.beta()), evidenceValue(v.Regression), ratio(1/p.alpha()))
 	case s.MaxDuration > 0 && s.Age >= s.MaxDuration:
 		v.Inconclusive = true
 		v.Outcome = Fail
@@ -170,13 +175,30 @@ func (p SequentialPolicy) JudgeStep(ev RolloutEvidence, s Step) SequentialVerdic
 			v.Outcome = Pass
 		}
 		v.Reason = fmt.Sprintf("inconclusive at this traffic after %s: %.0f%% of the way to showing the canary no worse than %s× stable (evidence of regression %s, rollback at %s)",
-			s.Age, 100*v.PassProgress, ratio(1+p.StepMargin(s)), ratio(v.Regression), ratio(1/p.alpha()))
+			s.Age, 100*v.PassProgress, ratio(1+p.StepMargin(s)), evidenceValue(v.Regression), ratio(1/p.alpha()))
 	default:
 		v.Outcome = Hold
 		v.Reason = fmt.Sprintf("%.0f%% of the way to showing the canary no worse than %s× stable (evidence of regression %s, rollback at %s)",
-			100*v.PassProgress, ratio(1+p.StepMargin(s)), ratio(v.Regression), ratio(1/p.alpha()))
+			100*v.PassProgress, ratio(1+p.StepMargin(s)), evidenceValue(v.Regression), ratio(1/p.alpha()))
 	}
 	return v
+}
+
+// passedOn says what a passing step showed: the comparison with stable, or
+// a rate below the acceptable one, for errors and for slow requests.
+func (p SequentialPolicy) passedOn(ev RolloutEvidence, s Step) string {
+	line := math.Log(1 / p.beta())
+	what := func(e Evidence, acceptable float64, rate string) string {
+		if e.LogBetterThan(1+p.StepMargin(s), p.Mixture) >= line {
+			return fmt.Sprintf("no worse than %s× stable in %s", ratio(1+p.StepMargin(s)), rate)
+		}
+		return fmt.Sprintf("below %s in %s", percent(acceptable), rate)
+	}
+	out := what(ev.Errors, p.acceptable(), "errors")
+	if p.SlowLimit > 0 {
+		out += " and " + what(ev.Slow, p.SlowLimit, "requests above max-latency")
+	}
+	return out
 }
 
 // failure says whether any gate has evidence against the canary, and which.
@@ -184,34 +206,34 @@ func (p SequentialPolicy) failure(ev RolloutEvidence, regression, line float64) 
 	m := p.Mixture
 	switch {
 	case regression >= line:
-		return fmt.Sprintf("evidence of regression %s (rollback at %s): error rate above %s× stable's", ratio(math.Exp(regression)), ratio(math.Exp(line)), ratio(1+p.Tolerance)), true
+		return fmt.Sprintf("evidence of regression %s (rollback at %s): error rate above %s× stable's", evidenceValue(math.Exp(regression)), evidenceValue(math.Exp(line)), ratio(1+p.Tolerance)), true
 	case p.MaxErrorRate > 0 && ev.Errors.LogRateAbove(p.MaxErrorRate, m) >= line:
-		return fmt.Sprintf("evidence %s (rollback at %s) of an error rate above max-error-rate %s", ratio(math.Exp(ev.Errors.LogRateAbove(p.MaxErrorRate, m))), ratio(math.Exp(line)), percent(p.MaxErrorRate)), true
+		return fmt.Sprintf("evidence %s (rollback at %s) of an error rate above max-error-rate %s", evidenceValue(math.Exp(ev.Errors.LogRateAbove(p.MaxErrorRate, m))), evidenceValue(math.Exp(line)), percent(p.MaxErrorRate)), true
 	case p.SlowLimit > 0 && ev.Slow.LogWorseThan(1+p.Tolerance, m) >= line:
-		return fmt.Sprintf("evidence of latency regression %s (rollback at %s): more requests above max-latency than %s× stable's share", ratio(math.Exp(ev.Slow.LogWorseThan(1+p.Tolerance, m))), ratio(math.Exp(line)), ratio(1+p.Tolerance)), true
+		return fmt.Sprintf("evidence of latency regression %s (rollback at %s): more requests above max-latency than %s× stable's share", evidenceValue(math.Exp(ev.Slow.LogWorseThan(1+p.Tolerance, m))), evidenceValue(math.Exp(line)), ratio(1+p.Tolerance)), true
 	case p.SlowLimit > 0 && ev.Slow.LogRateAbove(p.SlowLimit, m) >= line:
-		return fmt.Sprintf("evidence %s (rollback at %s) of more than %s of requests above max-latency", ratio(math.Exp(ev.Slow.LogRateAbove(p.SlowLimit, m))), ratio(math.Exp(line)), percent(p.SlowLimit)), true
+		return fmt.Sprintf("evidence %s (rollback at %s) of more than %s of requests above max-latency", evidenceValue(math.Exp(ev.Slow.LogRateAbove(p.SlowLimit, m))), evidenceValue(math.Exp(line)), percent(p.SlowLimit)), true
 	}
 	return "", false
 }
 
 // passEvidence is the log e-value the step's pass rests on: the weaker of
 // errors and slow requests, each shown within the step's margin of stable
-// or below a negligible rate.
+// or below an acceptable rate.
 func (p SequentialPolicy) passEvidence(ev RolloutEvidence, s Step) float64 {
-	errs := p.withinMargin(ev.Errors, s, p.negligible())
+	errs := p.withinMargin(ev.Errors, s, p.acceptable())
 	if p.SlowLimit > 0 {
-		return math.Min(errs, p.withinMargin(ev.Slow, s, RegressionTolerance*p.SlowLimit))
+		return math.Min(errs, p.withinMargin(ev.Slow, s, p.SlowLimit))
 	}
 	return errs
 }
 
 // withinMargin is the log e-value that e's canary rate is within the step's
-// margin of stable's, or below negligible (0: no such way to pass).
-func (p SequentialPolicy) withinMargin(e Evidence, s Step, negligible float64) float64 {
+// margin of stable's, or below acceptable (0: no such way to pass).
+func (p SequentialPolicy) withinMargin(e Evidence, s Step, acceptable float64) float64 {
 	within := e.LogBetterThan(1+p.StepMargin(s), p.Mixture)
-	if negligible > 0 {
-		within = math.Max(within, e.LogRateBelow(negligible, p.Mixture))
+	if acceptable > 0 {
+		within = math.Max(within, e.LogRateBelow(acceptable, p.Mixture))
 	}
 	return within
 }
@@ -219,4 +241,13 @@ func (p SequentialPolicy) withinMargin(e Evidence, s Step, negligible float64) f
 // level writes a confidence 1-alpha the way people say it: 95%, 99.9%.
 func level(alpha float64) string {
 	return ratio(100*(1-alpha)) + "%"
+}
+
+// evidenceValue writes an e-value: three digits, and past 10000 only that,
+// since a canary failing every third request reaches 1e80 in a minute.
+func evidenceValue(e float64) string {
+	if e > 1e4 {
+		return ">10000"
+	}
+	return ratio(e)
 }

@@ -42,7 +42,9 @@ func TestJudgeStep(t *testing.T) {
 		{"or promotes when asked to", errorsOnly(500, 3, 500, 2), promoteAtBound, Pass, true},
 		{"the first step needs only rule out a large regression", errorsOnly(1000, 5, 19000, 95), first, Pass, false},
 		{"above the ceiling fails even against a bad stable side", errorsOnly(5000, 150, 5000, 150), last, Fail, false},
-		{"a spotless service passes on a negligible rate", errorsOnly(20000, 0, 20000, 0), last, Pass, false},
+		{"a spotless service passes on the acceptable rate", errorsOnly(500, 0, 500, 0), first, Pass, false},
+		{"but not on a few requests", errorsOnly(200, 0, 3800, 0), first, Hold, false},
+		{"a canary below max-error-rate but 10× stable fails on the regression", errorsOnly(2000, 10, 38000, 19), first, Fail, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +72,7 @@ func TestJudgeStepLatency(t *testing.T) {
 
 func TestJudgeStepReportsProgress(t *testing.T) {
 	policy := SequentialPolicy{MaxErrorRate: 0.01}
-	v := policy.JudgeStep(errorsOnly(4000, 20, 4000, 20), Step{Weight: 0.5, LastWeight: 0.5, Age: time.Hour})
+	v := policy.JudgeStep(errorsOnly(1000, 8, 1000, 8), Step{Weight: 0.5, LastWeight: 0.5, Age: time.Hour})
 	assert.Equal(t, Hold, v.Outcome)
 	assert.Greater(t, v.PassProgress, 0.0)
 	assert.Less(t, v.PassProgress, 1.0)

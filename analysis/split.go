@@ -15,14 +15,14 @@ const splitSigmas = 5
 // it syncs at most every ~3.3 s by default, and a sync takes about a second.
 const ApplyDelay = 5 * time.Second
 
-// VerifySplit turns a Pass or a NoData into Mismatch when the canary's share of
+// VerifySplit turns a Pass, a Hold or a NoData into Mismatch when the canary's share of
 // the Ingress's requests is far below what nginx was asked for: a canary that
 // nginx never routes to has no data, and that is not the same as a quiet service.
 // During the first ApplyDelay of the window nginx may still split by the previous
 // weight, so the expectation blends the two. Only a shortfall counts: header and
 // cookie testers legitimately raise the share.
 func VerifySplit(v Verdict, previous, weight float64, window time.Duration) Verdict {
-	if (v.Outcome != Pass && v.Outcome != NoData) || weight <= 0 || weight >= 1 || window <= 0 {
+	if (v.Outcome != Pass && v.Outcome != NoData && v.Outcome != Hold) || weight <= 0 || weight >= 1 || window <= 0 {
 		return v
 	}
 	c, s := v.Measurement.Canary.Requests, v.Measurement.Stable.Requests

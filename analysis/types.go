@@ -61,12 +61,23 @@ type Side struct {
 	ErrorRate float64 `json:"errorRate"`
 	// LatencySeconds is the latency at the requested quantile; negative when unknown.
 	LatencySeconds float64 `json:"latencySeconds"`
+	// Timed is how many requests the latency histogram counted, and Slow how
+	// many of them took longer than Measurement.SlowAbove. Slow is a count,
+	// so it can be judged like errors; Timed, not Requests, is its total,
+	// because the histogram and the request counter are read by separate
+	// queries and may differ by a request or two.
+	Timed float64 `json:"timed,omitempty"`
+	Slow  float64 `json:"slow,omitempty"`
 }
 
 // Measurement is what Prometheus reported for both sides of one window.
 type Measurement struct {
 	Canary Side `json:"canary"`
 	Stable Side `json:"stable"`
+	// SlowAbove is the histogram bucket bound, in seconds, that the Slow
+	// counts are above: the largest bound at or below Thresholds.MaxLatency.
+	// 0 when latency is not gated or no bucket bound is that low.
+	SlowAbove float64 `json:"slowAbove,omitempty"`
 }
 
 // Outcome is the kind of a verdict.
@@ -92,4 +103,13 @@ type Verdict struct {
 	Outcome     Outcome
 	Reason      string
 	Measurement Measurement
+}
+
+// Baseline is the stable side's traffic before a rollout: per interval of
+// Step over Span, for the dispersion of its errors and the forecast.
+type Baseline struct {
+	Dispersion DispersionEstimate
+	// RPS is the mean request rate and ErrorRate the share of errors.
+	RPS, ErrorRate float64
+	Span, Step     time.Duration
 }

@@ -12,6 +12,8 @@ const (
 	KeyStrategy        = Prefix + "strategy"
 	KeySteps           = Prefix + "steps"
 	KeyInterval        = Prefix + "interval"
+	KeyMaxStepDuration = Prefix + "max-step-duration"
+	KeyInconclusive    = Prefix + "inconclusive"
 	KeyMaxErrorRate    = Prefix + "max-error-rate"
 	KeyMaxLatency      = Prefix + "max-latency"
 	KeyLatencyQuantile = Prefix + "latency-quantile"

@@ -187,6 +187,16 @@ func (p *parser) duration(k SpecKey, min time.Duration) time.Duration {
 }
 
 // ratio accepts "1%" or "0.01", and 0 (no error is acceptable).
+// atLeastInterval reads a duration that may not be shorter than interval.
+func (p *parser) atLeastInterval(k SpecKey, interval time.Duration) time.Duration {
+	d := p.duration(k, MinInterval)
+	if d > 0 && interval > 0 && d < interval {
+		v, _ := p.valueOrDefault(k)
+		p.fail(k.Name, v, "a duration at least "+KeyInterval+" ("+interval.String()+")")
+	}
+	return d
+}
+
 func (p *parser) ratio(k SpecKey) float64 {
 	v, _ := p.valueOrDefault(k)
 	f, err := parseRatio(v)

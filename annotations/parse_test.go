@@ -25,7 +25,7 @@ func TestParseDefaults(t *testing.T) {
 		Interval:      time.Minute,
 		Analysis: Analysis{
 			MaxErrorRate: 0.01, LatencyQuantile: 0.99, MinRequests: 50,
-			FailureLimit: 0, NoDataLimit: 10,
+			FailureLimit: 0, NoDataLimit: 10, MaxStepDuration: 2 * time.Hour, Inconclusive: InconclusiveFail,
 		},
 		Promotion: PromotionAuto,
 		PromoteBy: PromoteBySwitch,
@@ -46,6 +46,8 @@ func TestParseEveryKey(t *testing.T) {
 		KeyMinRequests:     "200",
 		KeyFailureLimit:    "2",
 		KeyNoDataLimit:     "3",
+		KeyMaxStepDuration: "10m",
+		KeyInconclusive:    "promote",
 		KeyHeader:          "X-Canary",
 		KeyHeaderPattern:   "^(qa|dev)$",
 		KeyCookie:          "canary",
@@ -64,7 +66,8 @@ func TestParseEveryKey(t *testing.T) {
 	assert.Equal(t, 250*time.Millisecond, spec.Analysis.MaxLatency)
 	assert.InDelta(t, 0.95, spec.Analysis.LatencyQuantile, 1e-12)
 	assert.Equal(t, Analysis{MaxErrorRate: spec.Analysis.MaxErrorRate, MaxLatency: 250 * time.Millisecond,
-		LatencyQuantile: spec.Analysis.LatencyQuantile, MinRequests: 200, FailureLimit: 2, NoDataLimit: 3}, spec.Analysis)
+		LatencyQuantile: spec.Analysis.LatencyQuantile, MinRequests: 200, FailureLimit: 2, NoDataLimit: 3,
+		MaxStepDuration: 10 * time.Minute, Inconclusive: InconclusivePromote}, spec.Analysis)
 	assert.Equal(t, Routing{Header: "X-Canary", HeaderPattern: "^(qa|dev)$", Cookie: "canary"}, spec.Routing)
 	assert.Equal(t, PromotionManual, spec.Promotion)
 	assert.Equal(t, PromoteByWeight, spec.PromoteBy)
@@ -95,6 +98,9 @@ func TestParseErrorsNameKeyAndValue(t *testing.T) {
 		{KeyInterval, "10", nil, "a Go duration"},
 		{KeyInterval, "500ms", nil, "at least 1s"},
 		{KeyInterval, "-1m", nil, "a Go duration"},
+		{KeyMaxStepDuration, "30s", nil, "at least ingress-canary.dev/interval (1m0s)"},
+		{KeyMaxStepDuration, "5m", map[string]string{KeyInterval: "10m"}, "at least ingress-canary.dev/interval (10m0s)"},
+		{KeyInconclusive, "pass", nil, "one of fail, promote"},
 		{KeyMaxErrorRate, "150%", nil, "a ratio between 0 and 1"},
 		{KeyMaxErrorRate, "-0.1", nil, "a ratio"},
 		{KeyMaxErrorRate, "lots", nil, "a ratio"},

@@ -42,14 +42,32 @@ type Routing struct {
 	Cookie        string
 }
 
-// Analysis are the limits each step window is judged against.
+// Inconclusive is what a step does when it reaches max-step-duration
+// without a verdict from the evidence.
+type Inconclusive string
+
+const (
+	// InconclusiveFail rolls the canary back: nothing unproven reaches 100 %.
+	InconclusiveFail Inconclusive = "fail"
+	// InconclusivePromote passes the step with a Warning.
+	InconclusivePromote Inconclusive = "promote"
+)
+
+// Analysis are the limits the steps are judged against.
 type Analysis struct {
 	MaxErrorRate    float64
 	MaxLatency      time.Duration // 0: latency is not gated
 	LatencyQuantile float64
-	MinRequests     int
-	FailureLimit    int
-	NoDataLimit     int
+	// MinRequests is how many canary requests a step needs before it may pass.
+	MinRequests  int
+	FailureLimit int
+	// NoDataLimit is how many looks in a row a step may go without a
+	// measurement (Prometheus unavailable, or the split not as asked).
+	NoDataLimit int
+	// MaxStepDuration bounds how long a step holds for evidence; Inconclusive
+	// says what happens then.
+	MaxStepDuration time.Duration
+	Inconclusive    Inconclusive
 }
 
 // Port names a Service port by name or by number, as an Ingress backend does.

@@ -52,17 +52,29 @@ var SpecKeys = []SpecKey{
 	},
 	{
 		Name: KeyInterval, Default: "1m", StartFlag: "interval",
-		Doc:   "analysis window of each step (at least `1s`)",
+		Doc:   "shortest time a step lasts, even on conclusive evidence, and how often a holding step's status and forecast are refreshed (at least `1s`). A step lasts longer when its traffic has not yet shown the canary healthy; evidence of a regression rolls back at once",
 		parse: func(p *parser, k SpecKey, s *Spec) { s.Interval = p.duration(k, MinInterval) },
 	},
 	{
+		Name: KeyMaxStepDuration, Default: "2h", StartFlag: "max-step-duration",
+		Doc:   "longest a step holds for evidence either way (at least `interval`); then `inconclusive` decides",
+		parse: func(p *parser, k SpecKey, s *Spec) { s.Analysis.MaxStepDuration = p.atLeastInterval(k, s.Interval) },
+	},
+	{
+		Name: KeyInconclusive, Default: string(InconclusiveFail), StartFlag: "inconclusive",
+		Doc: "what a step does at `max-step-duration` without a verdict: `fail` (roll back) or `promote` (pass the step with a Warning \"inconclusive at this traffic\")",
+		parse: func(p *parser, k SpecKey, s *Spec) {
+			s.Analysis.Inconclusive = Inconclusive(p.oneOf(k, string(InconclusiveFail), string(InconclusivePromote)))
+		},
+	},
+	{
 		Name: KeyMaxErrorRate, Default: "1%", StartFlag: "max-error-rate",
-		Doc:   "highest acceptable ratio of 5xx responses among canary requests",
+		Doc:   "highest acceptable ratio of 5xx responses among canary requests: evidence of a higher rate rolls back, a rate shown below it passes a step (as does a rate shown no worse than stable's)",
 		parse: func(p *parser, k SpecKey, s *Spec) { s.Analysis.MaxErrorRate = p.ratio(k) },
 	},
 	{
 		Name: KeyMaxLatency, Unset: "none (latency not gated)", StartFlag: "max-latency",
-		Doc:   "highest acceptable latency at `latency-quantile`",
+		Doc:   "highest acceptable latency at `latency-quantile`, judged as the share of requests slower than it (more than 1 % for 0.99), counted from the latency histogram above its largest bucket bound at or below this value",
 		parse: func(p *parser, k SpecKey, s *Spec) { s.Analysis.MaxLatency = p.duration(k, time.Millisecond) },
 	},
 	{
@@ -72,17 +84,17 @@ var SpecKeys = []SpecKey{
 	},
 	{
 		Name: KeyMinRequests, Default: "50", StartFlag: "min-requests",
-		Doc:   "canary requests a window needs before it can be judged (at least 1); fewer holds the step",
+		Doc:   "canary requests a step needs before it may pass (at least 1); fewer holds the step. A regression is rolled back on its evidence, whatever the count",
 		parse: func(p *parser, k SpecKey, s *Spec) { s.Analysis.MinRequests = p.integer(k, 1) },
 	},
 	{
 		Name: KeyFailureLimit, Default: "0",
-		Doc:   "failed analyses tolerated in one rollout before rollback",
+		Doc:   "failed analyses tolerated in one rollout before rollback; each one tolerated starts the evidence afresh",
 		parse: func(p *parser, k SpecKey, s *Spec) { s.Analysis.FailureLimit = p.integer(k, 0) },
 	},
 	{
 		Name: KeyNoDataLimit, Default: "10",
-		Doc:   "consecutive checks with too little data, or Prometheus unreachable, tolerated before the rollout fails",
+		Doc:   "consecutive looks (one per `interval`) without a measurement (Prometheus unreachable, or the data plane not splitting as asked) tolerated before the rollout fails. Too little traffic is no longer counted here: the step holds up to `max-step-duration`",
 		parse: func(p *parser, k SpecKey, s *Spec) { s.Analysis.NoDataLimit = p.integer(k, 0) },
 	},
 	{

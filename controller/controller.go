@@ -25,9 +25,13 @@ import (
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
-// Analyzer judges one step window. prom.Analyzer implements it; tests stub it.
+// Analyzer measures one step window: a Hold verdict carrying the
+// measurement (weights judges its evidence), or Unavailable. prom.Analyzer
+// implements it; tests stub it.
 type Analyzer interface {
-	Analyze(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict
+	Look(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict
+	// Baseline reads t's stable traffic before until, once per rollout.
+	Baseline(ctx context.Context, t analysis.Target, until time.Time) (analysis.Baseline, error)
 }
 
 // Options configure a Controller.
@@ -37,8 +41,9 @@ type Options struct {
 	// with nothing refused.
 	Router  routers.Router
 	Machine weights.Config
-	// AnalysisTick is how often every open step window is looked at before it
-	// is due, so that a conclusive regression fails fast. 0 disables it.
+	// AnalysisTick is how often the evidence of every open step is read, so
+	// that a regression fails, and a step with its evidence passes, within a
+	// tick. 0 leaves only the due looks (every interval).
 	AnalysisTick time.Duration
 	// Now is the clock; tests pass their own.
 	Now func() time.Time
@@ -58,7 +63,7 @@ type Controller struct {
 	syncKey  func(ctx context.Context, key string) (time.Duration, error)
 	recorder record.EventRecorder
 	analyzer Analyzer
-	// openWindows are the open step windows the interim scan looks at.
+	// openWindows are the open steps the scan looks at.
 	openWindows *openWindows
 	// ownWrites tell the informer's echoes of our writes from other changes.
 	ownWrites *ownWrites

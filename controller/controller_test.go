@@ -32,9 +32,20 @@ func optedIn(extra map[string]string) map[string]string {
 func TestRolloutPromotesInOrder(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 
+	f.analyzer.baseline = analysis.Baseline{RPS: 200, ErrorRate: 0.005, Span: time.Hour, Step: 30 * time.Second}
+	for range 120 {
+		f.analyzer.baseline.Dispersion.Add(30, 6000)
+	}
 	assert.Equal(t, time.Minute, f.sync("web"))
-	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "create ingresses web-canary"}, f.writes())
+	assert.Equal(t, []string{
+		"patch ingresses web application/merge-patch+json", // the first step
+		"create ingresses web-canary",
+		"patch ingresses web application/merge-patch+json", // seeded from stable's last hour, after the weight is out
+	}, f.writes())
+	assert.Contains(t, f.events(), "Normal Forecast at 200 rps (0.50% errors), a healthy canary should take about 2m0s (stable's traffic over the last 1h0m0s, errors 1× as clustered as independent ones)")
 	st := f.status("web")
+	require.NotNil(t, st.Dispersion)
+	assert.Equal(t, 120.0, st.Dispersion.Intervals)
 	assert.Equal(t, weights.PhaseProgressing, st.Phase)
 	assert.Equal(t, "10", st.Weight.String())
 	canary := f.ingress("web-canary")
@@ -90,16 +101,16 @@ func TestRolloutPromotesInOrder(t *testing.T) {
 func TestRollbackDeletesTheCanary(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	f.sync("web")
-	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 25.00% > max-error-rate 1.00%"}
+	f.analyzer.verdict = measured(400, 100, 3600, 0)
 	f.now = t0.Add(time.Minute)
 	f.sync("web")
 	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "delete ingresses web-canary"}, f.writes())
 	assert.False(t, f.canaryExists("web"))
 	st := f.status("web")
 	assert.Equal(t, weights.PhaseFailed, st.Phase)
-	assert.Contains(t, st.Message, "error rate 25.00%")
+	assert.Contains(t, st.Message, "canary error rate 25.00% (100 of 400 requests)")
 	assert.Equal(t, "web-v1", f.ingress("web").Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name)
-	assert.Contains(t, f.events(), "Warning RolledBack analysis failed at step 1/2: error rate 25.00% > max-error-rate 1.00%: canary Ingress deleted, all traffic on the stable Service")
+	assert.Contains(t, f.events(), "Warning RolledBack analysis failed at step 1/2: evidence of regression >10000 (rollback at 100): error rate above 1× stable's; canary error rate 25.00% (100 of 400 requests), stable 0.00% (0 of 3600) in this step: canary Ingress deleted, all traffic on the stable Service")
 }
 
 func TestBadAnnotationIsInvalidWithoutTraffic(t *testing.T) {
@@ -216,9 +227,9 @@ func TestRemovingCanaryServiceCleansUp(t *testing.T) {
 	assert.Equal(t, weights.PhaseIdle, f.status("web").Phase)
 }
 
-// A conclusive regression found at a tick before the window is due rolls back at
-// once (fast fail): the scan looks at every open window a tick old, and queues
-// only a failing one, whose sync judges it again. An interim pass changes
+// A regression found at a tick before the step is due rolls back at once
+// (fast fail): the scan reads the evidence of every open step a tick old, and
+// queues only a decided one, whose sync judges it again. A hold changes
 // nothing and writes nothing.
 func TestFastFailAtATick(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
@@ -226,28 +237,28 @@ func TestFastFailAtATick(t *testing.T) {
 	assert.Equal(t, time.Minute, f.sync("web"), "the sync waits for the due time; the scan looks at every tick")
 
 	f.now = t0.Add(2 * time.Second)
-	assert.Empty(t, f.ctrl.failingWindows(t.Context()))
+	assert.Empty(t, f.ctrl.decidedWindows(t.Context()))
 	assert.Empty(t, f.analyzer.targets, "a window younger than a tick is not looked at")
 
 	f.now = t0.Add(10 * time.Second)
-	assert.Empty(t, f.ctrl.failingWindows(t.Context()), "an interim pass queues nothing")
+	assert.Empty(t, f.ctrl.decidedWindows(t.Context()), "evidence before the step's minimum holds: nothing queued")
 	require.Len(t, f.analyzer.targets, 1)
 	assert.Equal(t, t0, f.analyzer.targets[0].Since)
 	assert.Equal(t, f.now, f.analyzer.targets[0].Until)
 	assert.Equal(t, "shop-web-v2-80", f.analyzer.targets[0].CanaryUpstream)
 	f.sync("web")
-	assert.Empty(t, f.writes(), "an interim pass writes nothing")
+	assert.Empty(t, f.writes(), "a hold writes nothing")
 
-	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 30.00% > max-error-rate 1.00%"}
+	f.analyzer.verdict = measured(150, 45, 1350, 0)
 	f.now = t0.Add(15 * time.Second)
-	assert.Equal(t, []string{ns + "/web"}, f.ctrl.failingWindows(t.Context()))
+	assert.Equal(t, []string{ns + "/web"}, f.ctrl.decidedWindows(t.Context()))
 	f.sync("web")
 	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "delete ingresses web-canary"}, f.writes())
 	assert.Equal(t, weights.PhaseFailed, f.status("web").Phase)
 
 	f.now = t0.Add(20 * time.Second)
 	looks := len(f.analyzer.targets)
-	assert.Empty(t, f.ctrl.failingWindows(t.Context()))
+	assert.Empty(t, f.ctrl.decidedWindows(t.Context()))
 	assert.Len(t, f.analyzer.targets, looks, "a rolled-back rollout has no open window")
 }
 
@@ -256,9 +267,9 @@ func TestScanLeavesDueWindowsToTheSync(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	f.ctrl.opts.AnalysisTick = 5 * time.Second
 	f.sync("web")
-	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 30.00%"}
+	f.analyzer.verdict = measured(150, 45, 1350, 0)
 	f.now = t0.Add(time.Minute)
-	assert.Empty(t, f.ctrl.failingWindows(t.Context()))
+	assert.Empty(t, f.ctrl.decidedWindows(t.Context()))
 	assert.Empty(t, f.analyzer.targets)
 }
 
@@ -267,8 +278,7 @@ func TestScanLeavesDueWindowsToTheSync(t *testing.T) {
 func TestSplitMismatchHolds(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	f.sync("web")
-	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Pass, Reason: "ok", Measurement: analysis.Measurement{
-		Canary: analysis.Side{Requests: 0}, Stable: analysis.Side{Requests: 2000}}}
+	f.analyzer.verdict = measured(0, 0, 2000, 0)
 	f.now = t0.Add(time.Minute)
 	f.sync("web")
 	st := f.status("web")

@@ -34,16 +34,33 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // stubAnalyzer returns a fixed verdict and counts calls.
 type stubAnalyzer struct {
-	mu      sync.Mutex
-	verdict analysis.Verdict
-	targets []analysis.Target
+	mu          sync.Mutex
+	verdict     analysis.Verdict
+	targets     []analysis.Target
+	baseline    analysis.Baseline
+	baselineErr error
 }
 
-func (s *stubAnalyzer) Analyze(_ context.Context, t analysis.Target, _ analysis.Thresholds) analysis.Verdict {
+func (s *stubAnalyzer) Look(_ context.Context, t analysis.Target, _ analysis.Thresholds) analysis.Verdict {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.targets = append(s.targets, t)
 	return s.verdict
+}
+
+// measured is a look that measured these counts: 1000 canary requests
+// without an error pass a step (shown below max-error-rate 1 %), 30 % errors
+// fail one.
+func measured(canary, canaryErrors, stable, stableErrors float64) analysis.Verdict {
+	return analysis.Verdict{Outcome: analysis.Hold, Measurement: analysis.Measurement{
+		Canary: analysis.Side{Requests: canary, Errors: canaryErrors},
+		Stable: analysis.Side{Requests: stable, Errors: stableErrors}}}
+}
+
+func (s *stubAnalyzer) Baseline(context.Context, analysis.Target, time.Time) (analysis.Baseline, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baseline, s.baselineErr
 }
 
 // fixture is a controller over a fake clientset, with a clock the test moves.
@@ -58,7 +75,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100),
-		analyzer: &stubAnalyzer{verdict: analysis.Verdict{Outcome: analysis.Pass, Reason: "error rate 0.00%"}}, now: t0}
+		analyzer: &stubAnalyzer{verdict: measured(1000, 0, 1000, 0)}, now: t0}
 	// As the controller runs by default (--trim-cache): Services and
 	// EndpointSlices cached as the checks' compact entries.
 	factory := informers.NewSharedInformerFactoryWithOptions(f.client, 0, informers.WithTransform(TrimForCache))

@@ -41,14 +41,24 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	log := c.log.With(routeFields(route)...)
 	in, w := c.readRoute(route)
 	in.Now = c.opts.Now()
-	c.analyse(ctx, route, &in, w, log)
+	var analyzer Analyzer
+	known := false
+	if in.Spec != nil && in.Invalid == nil {
+		if analyzer, known = c.analyzers[w.impl.Metrics.Name()]; !known {
+			in.Invalid = fmt.Errorf("no analyzer for %s metrics", w.impl.Metrics.Name())
+		}
+	}
+	l := look{analyzer: analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: metricsName(name), log: log}
+	if known {
+		l.analyse(ctx, &in, routeTarget(route, in.Spec, w))
+	}
 	d := weights.Decide(c.opts.Machine, in)
 	// Status first, as for an Ingress: it is the intent a restart resumes from.
 	if err := c.writeStatus(ctx, route, in, d); err != nil {
 		return 0, err
 	}
 	if in.Spec != nil && in.Invalid == nil {
-		c.openWindows.track(key, d.Status, routeTarget(route, in.Spec, w), weights.Thresholds(in.Spec))
+		c.openWindows.track(key, in.Spec, d.Status, routeTarget(route, in.Spec, w))
 	} else {
 		c.openWindows.forget(key)
 	}
@@ -58,6 +68,13 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	c.metrics.observe(namespace, metricsName(name), d.Status, in.Status)
 	if err := c.applyTraffic(ctx, route, in, w, d.Traffic); err != nil {
 		return 0, err
+	}
+	if known {
+		write := func(in weights.Input, d weights.Decision) error { return c.writeStatus(ctx, route, in, d) }
+		record := func(e weights.Event) { c.record(route, e, log) }
+		if err := l.seedBaseline(ctx, in, d, routeTarget(route, in.Spec, w), write, record); err != nil {
+			return 0, err
+		}
 	}
 	return d.RequeueAfter, nil
 }
@@ -71,36 +88,6 @@ func routeFields(r *gwv1.HTTPRoute) []zap.Field {
 // and CanaryUpstream as the canary Service.
 func routeTarget(route *gwv1.HTTPRoute, spec *annotations.Spec, w routeWorld) analysis.Target {
 	return analysis.Target{Namespace: route.Namespace, Ingress: route.Name, CanaryUpstream: spec.CanaryService, StableService: w.stable}
-}
-
-// analyse asks the route's data plane's analyzer for the look the rollout
-// needs now, as Controller.analyse does.
-func (c *RouteController) analyse(ctx context.Context, route *gwv1.HTTPRoute, in *weights.Input, w routeWorld, log *zap.Logger) {
-	if in.Spec == nil || in.Invalid != nil {
-		return
-	}
-	look, ok := weights.NextLook(in.Spec, in.Status, in.Now, c.opts.AnalysisTick)
-	if !ok {
-		return
-	}
-	analyzer, known := c.analyzers[w.impl.Metrics.Name()]
-	if !known {
-		in.Invalid = fmt.Errorf("no analyzer for %s metrics", w.impl.Metrics.Name())
-		return
-	}
-	t := routeTarget(route, in.Spec, w)
-	t.Since, t.Until = look.Since, look.Until
-	v := analyzer.Analyze(ctx, t, look.Thresholds)
-	if !look.Due {
-		in.Interim = &v
-		return
-	}
-	v = weights.CheckSplit(in.Spec, in.Status, v, in.Now)
-	in.Verdict = &v
-	c.metrics.analyses.WithLabelValues(route.Namespace, metricsName(route.Name), string(v.Outcome)).Inc()
-	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
-		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
-		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
 }
 
 // writeStatus merge-patches our annotations only, conditional on the

@@ -26,7 +26,6 @@ import (
 	gwfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
-	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/httproute"
 	"github.com/ingress-canary/ingress-canary/weights"
@@ -80,7 +79,7 @@ func newRouteFixture(t *testing.T, controllerName string, ann map[string]string)
 	_, err = gw.GatewayV1().HTTPRoutes(ns).Create(ctx, route, metav1.CreateOptions{})
 	require.NoError(t, err)
 	f := &routeFixture{t: t, gw: gw, recorder: record.NewFakeRecorder(100), now: t0, metrics: NewMetrics(prometheus.NewRegistry()),
-		analyzer: &stubAnalyzer{verdict: analysis.Verdict{Outcome: analysis.Pass, Reason: "error rate 0.00%"}}}
+		analyzer: &stubAnalyzer{verdict: measured(1000, 0, 1000, 0)}}
 	factory := informers.NewSharedInformerFactory(fake.NewClientset(kube...), 0)
 	gwFactory := gwinformers.NewSharedInformerFactory(gw, 0)
 	var ctrl *RouteController
@@ -150,7 +149,7 @@ func TestRouteRolloutStepsThenRollsBackExactly(t *testing.T) {
 	assert.Equal(t, httproute.TesterRuleName(0), *r.Spec.Rules[1].Name)
 
 	f.now = f.now.Add(61 * time.Second)
-	f.analyzer.verdict = analysis.Verdict{Outcome: analysis.Fail, Reason: "error rate 30.00%"}
+	f.analyzer.verdict = measured(400, 120, 1600, 0) // 30 % errors against a spotless stable
 	f.sync()
 	assert.Equal(t, weights.PhaseFailed, f.status().Phase, f.status().Message)
 	assert.Equal(t, source, f.route().Spec, "rollback restores the rules exactly")

@@ -72,7 +72,7 @@ func TestRunningRolloutKeepsItsStableService(t *testing.T) {
 	st := f.status("web")
 	assert.Equal(t, "api-v1", st.Stable)
 	assert.Equal(t, 1, st.Step)
-	assert.Contains(t, f.events(), "Normal RevisionChanged ingress-canary.dev/stable-service changed from web-v1 to api-v1 mid-rollout: restarting; plan 10,50 % every 1m0s")
+	assert.Contains(t, f.events(), "Normal RevisionChanged ingress-canary.dev/stable-service changed from web-v1 to api-v1 mid-rollout: restarting; plan 10,50 %, each step at least 1m0s and at most 2h0m0s")
 	assert.Equal(t, "/api", f.ingress("web-canary").Spec.Rules[0].HTTP.Paths[0].Path)
 }
 

@@ -45,7 +45,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	in, w := c.read(primary)
 	in.Now = c.opts.Now()
-	c.analyse(ctx, primary, &in, w, log)
+	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log}
+	if in.Spec != nil {
+		l.analyse(ctx, &in, targetOf(primary, in.Spec, w))
+	}
 
 	d := weights.Decide(c.opts.Machine, in)
 	// Status first: it is the intent. If we crash after it, the next sync converges
@@ -55,7 +58,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	if in.Spec != nil && in.Invalid == nil {
 		t := targetOf(primary, in.Spec, w)
-		if c.openWindows.track(key, d.Status, t, weights.Thresholds(in.Spec)) {
+		if c.openWindows.track(key, in.Spec, d.Status, t) {
 			c.follow(t, in.Now)
 		}
 	} else {
@@ -68,43 +71,14 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err := c.applyTraffic(ctx, primary, in, w, d.Traffic); err != nil {
 		return 0, err
 	}
-	return d.RequeueAfter, nil
-}
-
-// analyse asks the analysis for the look the rollout needs now, if any
-// (weights.NextLook), and puts the verdict into in for Decide.
-func (c *Controller) analyse(ctx context.Context, primary *networkingv1.Ingress, in *weights.Input, w preflight.World, log *zap.Logger) {
-	if in.Spec == nil || in.Invalid != nil {
-		return
-	}
-	look, ok := weights.NextLook(in.Spec, in.Status, in.Now, c.opts.AnalysisTick)
-	if !ok {
-		return
-	}
-	t := targetOf(primary, in.Spec, w)
-	t.Since, t.Until = look.Since, look.Until
-	if !look.Due {
-		v := c.timedAnalysis(ctx, "interim", t, look.Thresholds)
-		in.Interim = &v
-		if v.Outcome == analysis.Fail {
-			log.Info("interim analysis failed", zap.String("reason", v.Reason))
+	if in.Spec != nil {
+		write := func(in weights.Input, d weights.Decision) error { return c.writeStatus(ctx, primary, in, d) }
+		record := func(e weights.Event) { c.record(primary, e, log) }
+		if err := l.seedBaseline(ctx, in, d, targetOf(primary, in.Spec, w), write, record); err != nil {
+			return 0, err
 		}
-		return
 	}
-	c.metrics.stepLateness.Observe(in.Now.Sub(*in.Status.NextCheck).Seconds())
-	v := weights.CheckSplit(in.Spec, in.Status, c.timedAnalysis(ctx, "due", t, look.Thresholds), in.Now)
-	in.Verdict = &v
-	c.metrics.analyses.WithLabelValues(primary.Namespace, primary.Name, string(v.Outcome)).Inc()
-	log.Info("analysis", zap.String("outcome", string(v.Outcome)), zap.String("reason", v.Reason),
-		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrorRate", v.Measurement.Canary.ErrorRate),
-		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrorRate", v.Measurement.Stable.ErrorRate))
-}
-
-// timedAnalysis asks the analyzer and times it as look.
-func (c *Controller) timedAnalysis(ctx context.Context, look string, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
-	start := time.Now()
-	defer func() { c.metrics.analysisDuration.WithLabelValues(look).Observe(time.Since(start).Seconds()) }()
-	return c.analyzer.Analyze(ctx, t, th)
+	return d.RequeueAfter, nil
 }
 
 // targetOf names the primary's traffic in ingress-nginx's metrics; the caller

@@ -114,12 +114,23 @@ func annotationPatch(t *testing.T, kv map[string]any) []byte {
 	return patch
 }
 
+// suiteMaxErrorRate is the max-error-rate of the suite's rollouts unless a
+// test sets its own. A step passes once the evidence shows the canary within
+// it (or no worse than stable), and a spotless canary needs about 40 requests
+// to be shown below 10 %, but about 420 to be shown below the default 1 %:
+// the suite's tens of requests per second for seconds can show the first.
+const suiteMaxErrorRate = "10%"
+
 // start opts the primary in with the given keys (short names, without the prefix).
 func (a *app) start(keys map[string]string) { a.annotate(prefixed(keys)) }
 
-// prefixed puts the ingress-canary.dev/ prefix before each short key.
+// prefixed puts the ingress-canary.dev/ prefix before each short key, and
+// adds max-error-rate suiteMaxErrorRate to a rollout's keys unless they set it.
 func prefixed(keys map[string]string) map[string]any {
 	kv := map[string]any{}
+	if _, set := keys["max-error-rate"]; !set && keys["canary-service"] != "" {
+		kv[annotations.KeyMaxErrorRate] = suiteMaxErrorRate
+	}
 	for k, v := range keys {
 		kv[annotations.Prefix+k] = v
 	}

@@ -80,6 +80,7 @@ func chaosRollout() map[string]any {
 	return map[string]any{
 		annotations.KeyCanaryService: "web-v2", annotations.KeySteps: strings.Join(steps, ","),
 		annotations.KeyInterval: chaosInterval.String(), annotations.KeyMinRequests: "10",
+		annotations.KeyMaxErrorRate: suiteMaxErrorRate,
 	}
 }
 

@@ -52,7 +52,7 @@ func TestKubectlPlugin(t *testing.T) {
 	assert.Contains(t, errOut, "steps")
 	assert.NotContains(t, a.primary().Annotations, annotations.KeyCanaryService)
 
-	_, errOut, code = plugin(t, "start", "web", "-n", a.ns, "--to", "web-v2", "--steps", "20,50", "--interval", "6s", "--min-requests", "20")
+	_, errOut, code = plugin(t, "start", "web", "-n", a.ns, "--to", "web-v2", "--steps", "20,50", "--interval", "6s", "--min-requests", "20", "--max-error-rate", "10%")
 	require.Equal(t, 0, code, errOut)
 	a.waitStatus(60*time.Second, "step 1", func(s weights.Status) bool { return s.Step == 1 })
 	out, _, code = plugin(t, "lint", "web", "-n", a.ns)

@@ -40,12 +40,10 @@ type Input struct {
 	Conflict error
 	Status   Status
 	Commands annotations.Commands
-	// Verdict is the analysis of the current window when it is due, else nil.
+	// Verdict is the measurement of the open step at this look (NextLook),
+	// else nil. Its counts are what the sequential judge reads; its Outcome
+	// matters only when it is Unavailable or Mismatch (no usable measurement).
 	Verdict *analysis.Verdict
-	// Interim is an analysis of the window so far, before it is due. Only a Fail
-	// acts on it (fast fail): a regression that is already conclusive is not
-	// served for the rest of the interval. Nothing else decides early.
-	Interim *analysis.Verdict
 	// CanaryReady reports that the canary Service has ready endpoints.
 	CanaryReady bool
 	Now         time.Time
@@ -84,13 +82,6 @@ type Decision struct {
 	Events        []Event
 	// RequeueAfter is when to look again without an external change; 0 means never.
 	RequeueAfter time.Duration
-}
-
-// AnalysisDue reports whether the current window should be judged now, and the
-// window's start. Only a Progressing rollout on a real step is analysed.
-func AnalysisDue(status Status, now time.Time) (since time.Time, due bool) {
-	since, next, open := status.Window()
-	return since, open && !now.Before(next)
 }
 
 // Window returns the open step window: when it began and when it is next

@@ -60,7 +60,7 @@ func (m *machine) start(reason, why string) {
 		reason, why = "RevisionChanged", fmt.Sprintf("%s changed from %s to %s mid-rollout: restarting", annotations.KeyCanaryService, m.in.Status.Revision, spec.CanaryService)
 	}
 	m.next = Status{Phase: PhaseProgressing, Revision: spec.CanaryService, Stable: m.in.StableService, Steps: len(m.plan()), Weight: WeightOf(0)}
-	m.event(reason, "%s; plan %s %% every %s", why, planString(m.plan()), spec.Interval)
+	m.event(reason, "%s; plan %s %%, each step at least %s and at most %s", why, planString(m.plan()), spec.Interval, spec.Analysis.MaxStepDuration)
 	m.enterFirstStep()
 }
 
@@ -81,6 +81,7 @@ func (m *machine) enterFirstStep() {
 func (m *machine) enterStep(i int, why string) {
 	plan := m.plan()
 	w := plan[i-1]
+	m.closeSegment()
 	m.next.Step, m.next.Steps, m.next.Weight = i, len(plan), WeightOf(w)
 	m.next.StepStarted = m.at(m.in.Now)
 	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))

@@ -7,45 +7,28 @@ import (
 	"github.com/ingress-canary/ingress-canary/annotations"
 )
 
-// InterimConfidence is the confidence a regression needs before its window is
-// due. Looking every tick is many looks at one window: each must be far more
-// sure, or healthy canaries would be rolled back by chance
-// (docs/decision-quality.md has the figures).
-const InterimConfidence = 0.9999
-
-// Look is one analysis of the open step window that a rollout needs.
+// Look is one measurement of the open step that a rollout needs.
 type Look struct {
-	// Due says the window is due: its verdict may pass, fail or hold the step.
-	// An interim look (not due) can only fail it.
-	Due          bool
 	Since, Until time.Time
 	Thresholds   analysis.Thresholds
 }
 
-// NextLook says which look the rollout needs at now, if any: the due one, or,
-// once a tick has passed since the window opened, an interim one that may roll
-// a conclusive regression back before the interval ends.
+// NextLook says whether the rollout needs a look at now: whenever its step
+// is open and at least a tick old (a younger one has too little to say).
+// Evidence may be read at every look at no cost in error rates; Decide
+// writes only what a look decides, or, every interval, the evidence so far.
 func NextLook(spec *annotations.Spec, st Status, now time.Time, tick time.Duration) (Look, bool) {
 	since, next, open := st.Window()
-	if !open {
+	if !open || !LookDue(since, next, now, tick) {
 		return Look{}, false
 	}
-	due := !now.Before(next)
-	if !due && !InterimLookDue(since, next, now, tick) {
-		return Look{}, false
-	}
-	th := Thresholds(spec)
-	if !due {
-		th.Confidence = InterimConfidence
-	}
-	return Look{Due: due, Since: since, Until: now, Thresholds: th}, true
+	return Look{Since: since, Until: now, Thresholds: Thresholds(spec)}, true
 }
 
-// InterimLookDue says whether a window opened at since and due at next gets an
-// interim look at now: at least a tick old (a younger one has too little to
-// say), and not yet due (the due look judges it).
-func InterimLookDue(since, next, now time.Time, tick time.Duration) bool {
-	return tick > 0 && now.Sub(since) >= tick && now.Before(next)
+// LookDue says whether a step opened at since, whose status is next due at
+// next, is looked at now: once it is a tick old, or due.
+func LookDue(since, next, now time.Time, tick time.Duration) bool {
+	return !now.Before(next) || (tick > 0 && now.Sub(since) >= tick)
 }
 
 // Thresholds are the spec's limits as the analysis reads them.

@@ -41,6 +41,23 @@ func verdict(o analysis.Outcome, reason string) *analysis.Verdict {
 		Stable: analysis.Side{Requests: 2000, Errors: 2, ErrorRate: 0.001, LatencySeconds: 0.07}}}
 }
 
+// healthy is a look at a step whose canary served 1000 requests without an
+// error: shown below max-error-rate 1 % (about 420 would do).
+func healthy() *analysis.Verdict {
+	return looked(1000, 0, 19000, 0)
+}
+
+// failing is a look at a canary failing 30 % of its requests.
+func failing() *analysis.Verdict {
+	return looked(120, 36, 2000, 2)
+}
+
+func looked(canary, canaryErrors, stable, stableErrors float64) *analysis.Verdict {
+	return &analysis.Verdict{Outcome: analysis.Hold, Measurement: analysis.Measurement{
+		Canary: analysis.Side{Requests: canary, Errors: canaryErrors, ErrorRate: canaryErrors / canary, LatencySeconds: 0.08},
+		Stable: analysis.Side{Requests: stable, Errors: stableErrors, ErrorRate: stableErrors / stable, LatencySeconds: 0.07}}}
+}
+
 func input(mut ...func(*Input)) Input {
 	in := Input{Spec: spec(), StableService: "web-v1", CanaryReady: true, Now: t0.Add(time.Minute)}
 	for _, m := range mut {
@@ -112,21 +129,24 @@ func TestDecide(t *testing.T) {
 		{
 			name: "pass advances to the next step and opens a new window", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
-				in.Verdict = verdict(analysis.Pass, "error rate 0.10%")
+				in.Verdict = healthy()
 			}),
 			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
 			check: func(t *testing.T, d Decision) {
 				assert.Equal(t, at(time.Minute), d.Status.StepStarted)
 				assert.Equal(t, at(2*time.Minute), d.Status.NextCheck)
 				require.NotNil(t, d.Status.LastAnalysis)
-				assert.Equal(t, 120.0, d.Status.LastAnalysis.Requests)
-				assert.Contains(t, d.Events[0].Message, "step 1/3 passed (error rate 0.10%)")
+				assert.Equal(t, 1000.0, d.Status.LastAnalysis.Requests)
+				assert.Contains(t, d.Events[0].Message, "step 1/3 passed (canary shown")
+				require.NotNil(t, d.Status.Evidence)
+				assert.Equal(t, []analysis.Counts{{CanaryRequests: 1000, StableRequests: 19000}}, d.Status.Evidence.Errors.Closed, "the step's segment is closed")
+				assert.Zero(t, d.Status.Evidence.Errors.Open)
 			},
 		},
 		{
 			name: "pass at the last step promotes", in: input(func(in *Input) {
 				in.Status = onStep(3, "50")
-				in.Verdict = verdict(analysis.Pass, "ok")
+				in.Verdict = healthy()
 			}),
 			phase: PhasePromoting, step: 3, weight: "100", traffic: promoting,
 			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
@@ -136,7 +156,7 @@ func TestDecide(t *testing.T) {
 			name: "pass at the last step with manual promotion waits", in: input(func(in *Input) {
 				in.Spec = spec(func(s *annotations.Spec) { s.Promotion = annotations.PromotionManual })
 				in.Status = onStep(3, "50")
-				in.Verdict = verdict(analysis.Pass, "ok")
+				in.Verdict = healthy()
 			}),
 			phase: PhasePaused, step: 3, weight: "50", traffic: canaryAt(5000), events: []string{"AwaitingPromotion"},
 			check: func(t *testing.T, d Decision) { assert.True(t, d.Status.AwaitingPromotion) },
@@ -144,12 +164,12 @@ func TestDecide(t *testing.T) {
 		{
 			name: "fail with failure-limit 0 rolls back at once", in: input(func(in *Input) {
 				in.Status = onStep(2, "10")
-				in.Verdict = verdict(analysis.Fail, "error rate 5.00% > max-error-rate 1.00%")
+				in.Verdict = failing()
 			}),
 			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
 			check: func(t *testing.T, d Decision) {
 				assert.True(t, d.Events[0].Warning)
-				assert.Contains(t, d.Events[0].Message, "error rate 5.00% > max-error-rate 1.00%")
+				assert.Contains(t, d.Events[0].Message, "evidence of regression")
 				assert.Contains(t, d.Status.Message, "rolled back")
 			},
 		},
@@ -157,7 +177,7 @@ func TestDecide(t *testing.T) {
 			name: "fail within failure-limit holds the step with a new window", in: input(func(in *Input) {
 				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.FailureLimit = 1 })
 				in.Status = onStep(2, "10")
-				in.Verdict = verdict(analysis.Fail, "too many errors")
+				in.Verdict = failing()
 			}),
 			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"AnalysisFailed"}, requeue: time.Minute,
 			check: func(t *testing.T, d Decision) {
@@ -170,22 +190,153 @@ func TestDecide(t *testing.T) {
 				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.FailureLimit = 1 })
 				in.Status = onStep(2, "10")
 				in.Status.Failures = 1
-				in.Verdict = verdict(analysis.Fail, "too many errors")
+				in.Verdict = failing()
 			}),
 			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
 		},
 		{
-			name: "too little data holds, keeps the window start", in: input(func(in *Input) {
+			name: "too little evidence holds, keeps the step's start, says how far it got", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
-				in.Verdict = verdict(analysis.NoData, "12 canary requests, need 50")
+				in.Verdict = looked(120, 0, 2280, 0)
 			}),
 			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepHeld"}, requeue: time.Minute,
 			check: func(t *testing.T, d Decision) {
-				assert.Equal(t, 1, d.Status.NoData)
-				assert.Equal(t, at(0), d.Status.StepStarted, "the window grows until it can be judged")
+				assert.Zero(t, d.Status.NoData, "a hold is not a missing measurement")
+				assert.Equal(t, at(0), d.Status.StepStarted, "the step grows until it can be judged")
 				assert.Equal(t, at(2*time.Minute), d.Status.NextCheck)
-				assert.Contains(t, d.Status.Message, "12 canary requests, need 50")
+				assert.Contains(t, d.Status.Message, "step 1/3 holding at weight 5 %: evidence of regression")
+				assert.Contains(t, d.Status.Message, "of the way to showing the canary no worse than")
+				require.NotNil(t, d.Status.Judgement)
+				assert.Equal(t, "2m30s", d.Status.Judgement.Remaining, "2 canary rps, about 420 requests in all")
+				assert.Equal(t, analysis.Counts{CanaryRequests: 120, StableRequests: 2280}, d.Status.Evidence.Errors.Open)
 			},
+		},
+		{
+			name: "a second hold refreshes the status without another Event", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Status.Judgement = &StepJudgement{Progress: 0.1}
+				in.Status.Evidence = &analysis.RolloutEvidence{Errors: analysis.Evidence{Open: analysis.Counts{CanaryRequests: 60, StableRequests: 1140}}}
+				in.Now = t0.Add(2 * time.Minute)
+				in.Status.NextCheck = at(2 * time.Minute)
+				in.Verdict = looked(240, 0, 4560, 0)
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, at(3*time.Minute), d.Status.NextCheck)
+				assert.Greater(t, d.Status.Judgement.Progress, 0.1)
+				require.NotNil(t, d.Status.Dispersion)
+				assert.Equal(t, 1.0, d.Status.Dispersion.Intervals, "stable's counts since the last written look")
+				assert.Equal(t, 3420.0, d.Status.Dispersion.Requests)
+			},
+		},
+		{
+			name: "a hold before the status is due writes nothing", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Now = t0.Add(20 * time.Second)
+				in.Verdict = looked(40, 0, 760, 0)
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), requeue: 40 * time.Second,
+			check: func(t *testing.T, d Decision) { assert.True(t, d.Status.SameAs(onStep(1, "5"))) },
+		},
+		{
+			name: "evidence before the step's minimum duration waits for it", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Now = t0.Add(30 * time.Second)
+				in.Verdict = healthy()
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), requeue: 30 * time.Second,
+			check: func(t *testing.T, d Decision) { assert.Empty(t, d.Events) },
+		},
+		{
+			name: "a step held past interval passes as soon as the evidence is there", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Status.NextCheck = at(5 * time.Minute)
+				in.Now = t0.Add(4*time.Minute + 5*time.Second)
+				in.Verdict = healthy()
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+		},
+		{
+			name: "min-requests holds a step the evidence would pass", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MinRequests = 5000 })
+				in.Status = onStep(1, "5")
+				in.Verdict = healthy()
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepHeld"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Status.Message, "1000 canary requests in this step, ingress-canary.dev/min-requests needs 5000")
+			},
+		},
+		{
+			name: "max-latency below every bucket bound holds and says why", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxLatency = 2 * time.Millisecond })
+				in.Status = onStep(1, "5")
+				in.Verdict = healthy() // no SlowAbove: no bucket bound at or below 2ms
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"StepHeld"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Status.Message, "max-latency 2ms is below every bucket bound")
+			},
+		},
+		{
+			name: "max-latency between bucket bounds: the pass says which bound", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxLatency = 150 * time.Millisecond })
+				in.Status = onStep(1, "5")
+				v := healthy()
+				v.Measurement.SlowAbove = 0.1
+				v.Measurement.Canary.Timed, v.Measurement.Stable.Timed = 1000, 19000
+				in.Verdict = v
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Events[0].Message, "requests slower than 0.1s count as slow")
+				assert.Equal(t, 0.1, d.Status.LastAnalysis.SlowAbove)
+			},
+		},
+		{
+			name: "a regression fails before the step is due", in: input(func(in *Input) {
+				in.Status = onStep(1, "5")
+				in.Now = t0.Add(10 * time.Second)
+				in.Verdict = failing()
+			}),
+			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+		},
+		{
+			name: "at max-step-duration an inconclusive step fails by default", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxStepDuration = 10 * time.Minute })
+				in.Status = onStep(1, "5")
+				in.Now = t0.Add(10 * time.Minute)
+				in.Verdict = looked(120, 0, 2280, 0)
+			}),
+			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Status.Message, "inconclusive at this traffic after 10m0s")
+			},
+		},
+		{
+			name: "or passes with a Warning when inconclusive is promote", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) {
+					s.Analysis.MaxStepDuration = 10 * time.Minute
+					s.Analysis.Inconclusive = annotations.InconclusivePromote
+				})
+				in.Status = onStep(1, "5")
+				in.Now = t0.Add(10 * time.Minute)
+				in.Verdict = looked(120, 0, 2280, 0)
+			}),
+			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"Inconclusive", "StepStarted"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.True(t, d.Events[0].Warning)
+				assert.Contains(t, d.Events[0].Message, "inconclusive at this traffic")
+			},
+		},
+		{
+			name: "a waiting step looks again at its bound if that comes first", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxStepDuration = 90 * time.Second })
+				in.Status = onStep(1, "5")
+				in.Status.NextCheck = at(2 * time.Minute)
+				in.Now = t0.Add(70 * time.Second)
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), requeue: 20 * time.Second,
 		},
 		{
 			name: "Prometheus unavailable holds with a Warning", in: input(func(in *Input) {
@@ -199,16 +350,16 @@ func TestDecide(t *testing.T) {
 			name: "no-data-limit exceeded fails the rollout", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
 				in.Status.NoData = 10
-				in.Verdict = verdict(analysis.NoData, "3 canary requests, need 50")
+				in.Verdict = &analysis.Verdict{Outcome: analysis.Unavailable, Reason: "connection refused"}
 			}),
 			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
-			check: func(t *testing.T, d Decision) { assert.Contains(t, d.Events[0].Message, "no verdict for 11 checks") },
+			check: func(t *testing.T, d Decision) { assert.Contains(t, d.Events[0].Message, "no measurement for 11 looks") },
 		},
 		{
 			name: "a pass resets the no-data count", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
 				in.Status.NoData = 4
-				in.Verdict = verdict(analysis.Pass, "ok")
+				in.Verdict = healthy()
 			}),
 			phase: PhaseProgressing, step: 2, weight: "10", traffic: canaryAt(1000), events: []string{"StepStarted"}, requeue: time.Minute,
 			check: func(t *testing.T, d Decision) { assert.Zero(t, d.Status.NoData) },
@@ -422,7 +573,7 @@ func TestDecide(t *testing.T) {
 			name: "blue-green switches to 100 % after its analysis passes", in: input(func(in *Input) {
 				in.Spec = spec(func(s *annotations.Spec) { s.Strategy = annotations.StrategyBlueGreen })
 				in.Status = onStep(1, "0")
-				in.Verdict = verdict(analysis.Pass, "ok")
+				in.Verdict = healthy()
 			}),
 			phase: PhasePromoting, step: 1, weight: "100", traffic: promoting,
 			events: []string{"AnalysisPassed", "Promoting"}, requeue: 5 * time.Second,
@@ -448,7 +599,7 @@ func TestDecide(t *testing.T) {
 		{
 			name: "a shared stable upstream mid-rollout holds a passing step", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
-				in.Verdict = verdict(analysis.Pass, "ok")
+				in.Verdict = healthy()
 				in.Conflict = errors.New("shared")
 			}),
 			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"SharedStableService"}, requeue: time.Minute,
@@ -469,7 +620,7 @@ func TestDecide(t *testing.T) {
 		{
 			name: "a shared stable upstream never stops a rollback", in: input(func(in *Input) {
 				in.Status = onStep(1, "5")
-				in.Verdict = verdict(analysis.Fail, "error rate 5.00%")
+				in.Verdict = failing()
 				in.Conflict = errors.New("shared")
 			}),
 			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
@@ -544,7 +695,14 @@ func TestDecide(t *testing.T) {
 // assertNeverRaisesOnTrouble is the safety rule: bad input, a failed analysis, or
 // no data never sends more traffic to the canary than before.
 func assertNeverRaisesOnTrouble(t *testing.T, in Input, d Decision) {
-	trouble := in.Invalid != nil || in.Conflict != nil || (in.Verdict != nil && in.Verdict.Outcome != analysis.Pass)
+	trouble := in.Invalid != nil || in.Conflict != nil
+	if v := in.Verdict; v != nil {
+		trouble = trouble || v.Outcome == analysis.Unavailable || v.Outcome == analysis.Mismatch
+		if _, _, open := in.Status.Window(); open && in.Spec != nil && !trouble {
+			sv, _ := JudgeLook(in.Spec, in.Status, v.Measurement, in.Now)
+			trouble = sv.Outcome != analysis.Pass
+		}
+	}
 	if !trouble || d.Traffic == nil || !d.Traffic.Canary {
 		return
 	}
@@ -558,24 +716,10 @@ func TestDecideUpdatedMovesOnlyOnChange(t *testing.T) {
 	assert.Equal(t, in.Status.Updated, d.Status.Updated)
 	assert.Equal(t, in.Status.Encode(), d.Status.Encode(), "a status-only re-read must encode identically: no write")
 
-	in.Verdict = verdict(analysis.Pass, "ok")
+	in.Verdict = healthy()
 	in.Now = t0.Add(time.Minute)
 	d = Decide(cfg, in)
 	assert.Equal(t, at(time.Minute), d.Status.Updated)
-}
-
-func TestAnalysisDue(t *testing.T) {
-	st := onStep(1, "5")
-	since, due := AnalysisDue(st, t0.Add(59*time.Second))
-	assert.False(t, due)
-	assert.Equal(t, t0, since)
-	_, due = AnalysisDue(st, t0.Add(time.Minute))
-	assert.True(t, due)
-	st.Phase = PhasePaused
-	_, due = AnalysisDue(st, t0.Add(time.Hour))
-	assert.False(t, due, "a paused rollout is not analysed")
-	_, due = AnalysisDue(Status{Phase: PhaseProgressing}, t0)
-	assert.False(t, due, "step 0 waits for endpoints, not for analysis")
 }
 
 // TestRestartResumesTheSameWindow replays a controller restart: the status read
@@ -602,24 +746,25 @@ func TestStatusEncodeSurvivesNaN(t *testing.T) {
 }
 
 func TestDecideFastFailAndSplit(t *testing.T) {
-	// An interim Fail rolls back before the window is due.
+	// Evidence of a regression rolls back before the step is due.
 	d := Decide(cfg, input(func(in *Input) {
 		in.Status = onStep(2, "10")
 		in.Now = t0.Add(15 * time.Second)
-		in.Interim = verdict(analysis.Fail, "error rate 30.00% > max-error-rate 1.00%")
+		in.Verdict = failing()
 	}))
 	assert.Equal(t, PhaseFailed, d.Status.Phase)
 	assert.Equal(t, noCanary, d.Traffic)
 
-	// Any other interim verdict changes nothing: only the due window may advance.
-	for _, o := range []analysis.Outcome{analysis.Pass, analysis.NoData, analysis.Unavailable, analysis.Mismatch} {
+	// Nothing else decides before the status is due: holds and missing
+	// measurements wait for it.
+	for _, v := range []*analysis.Verdict{looked(30, 0, 270, 0), {Outcome: analysis.Unavailable, Reason: "x"}, {Outcome: analysis.Mismatch, Reason: "x"}} {
 		in := input(func(in *Input) {
 			in.Status = onStep(2, "10")
 			in.Now = t0.Add(15 * time.Second)
-			in.Interim = verdict(o, "x")
+			in.Verdict = v
 		})
 		d := Decide(cfg, in)
-		assert.True(t, d.Status.SameAs(in.Status), "interim %s", o)
+		assert.True(t, d.Status.SameAs(in.Status), "early %s", v.Outcome)
 		assert.Empty(t, d.Events)
 		assert.Equal(t, 45*time.Second, d.RequeueAfter)
 	}

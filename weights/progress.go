@@ -2,6 +2,9 @@ package weights
 
 import (
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
@@ -25,29 +28,128 @@ func (m *machine) progress() {
 	}
 }
 
-// judge applies the verdict of the current window, if one was due.
+// judge reads the evidence at a look at the open step, if one was taken. A
+// look that only holds writes nothing until the step's next due time
+// (NextCheck, every interval), which refreshes the evidence and the forecast
+// in the status.
 func (m *machine) judge() {
 	m.keepTraffic()
 	v := m.in.Verdict
-	if v == nil && m.in.Interim != nil && m.in.Interim.Outcome == analysis.Fail {
-		v = m.in.Interim
-	}
 	if v == nil {
-		if m.next.NextCheck != nil {
-			m.requeue = max(m.next.NextCheck.Sub(m.in.Now), 0)
-		}
+		m.waitForNextCheck()
 		return
 	}
-	m.recordAnalysis(*v)
 	switch v.Outcome {
-	case analysis.Pass:
-		m.next.NoData = 0
-		m.passed(v.Reason)
-	case analysis.Fail:
-		m.next.NoData = 0
-		m.failed(v.Reason)
-	default:
+	case analysis.Unavailable, analysis.Mismatch:
+		if !m.due() {
+			m.waitForNextCheck()
+			return
+		}
+		m.recordAnalysis(*v)
 		m.held(*v)
+		return
+	}
+	sv, ev := JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now)
+	switch sv.Outcome {
+	case analysis.Fail:
+		m.recordLook(*v, ev, sv)
+		m.next.NoData = 0
+		m.failed(sv.Reason + "; " + figures(v.Measurement))
+	case analysis.Pass:
+		m.recordLook(*v, ev, sv)
+		m.next.NoData = 0
+		if sv.Inconclusive {
+			m.warn("Inconclusive", "step %d/%d passed inconclusive at this traffic (%s: %s): %s",
+				m.in.Status.Step, len(m.plan()), annotations.KeyInconclusive, annotations.InconclusivePromote, sv.Reason)
+		}
+		m.passed(sv.Reason)
+	default:
+		if !m.due() {
+			m.waitForNextCheck()
+			return
+		}
+		m.recordLook(*v, ev, sv)
+		m.next.NoData = 0
+		m.holding(sv, v.Measurement)
+	}
+}
+
+// figures are the step's counts a verdict rests on, as the Events say them.
+func figures(m analysis.Measurement) string {
+	c, s := m.Canary, m.Stable
+	out := fmt.Sprintf("canary error rate %s (%.0f of %.0f requests), stable %s (%.0f of %.0f) in this step",
+		rate(c.Errors, c.Requests), c.Errors, c.Requests, rate(s.Errors, s.Requests), s.Errors, s.Requests)
+	if m.SlowAbove > 0 {
+		out += fmt.Sprintf("; slower than %gs: canary %s (%.0f of %.0f), stable %s (%.0f of %.0f)", m.SlowAbove,
+			rate(c.Slow, c.Timed), c.Slow, c.Timed, rate(s.Slow, s.Timed), s.Slow, s.Timed)
+	}
+	return out
+}
+
+func rate(events, requests float64) string {
+	if !(requests > 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f%%", 100*events/requests)
+}
+
+// due says whether the open step's status is due to be written: its
+// minimum duration, or an interval since the last written hold, has passed.
+func (m *machine) due() bool {
+	return m.next.NextCheck != nil && !m.in.Now.Before(*m.next.NextCheck)
+}
+
+// waitForNextCheck changes nothing and looks again when the status is due,
+// or at the step's bound if that comes first.
+func (m *machine) waitForNextCheck() {
+	if m.next.NextCheck == nil {
+		return
+	}
+	next := *m.next.NextCheck
+	if bound := m.stepBound(); bound != nil && bound.Before(next) {
+		next = *bound
+	}
+	m.requeue = max(next.Sub(m.in.Now), 0)
+}
+
+// stepBound is when the open step reaches max-step-duration.
+func (m *machine) stepBound() *time.Time {
+	if m.next.StepStarted == nil || m.in.Spec.Analysis.MaxStepDuration <= 0 {
+		return nil
+	}
+	return m.at(m.next.StepStarted.Add(m.in.Spec.Analysis.MaxStepDuration))
+}
+
+// recordLook keeps the evidence of a written look, and stable's counts since
+// the last written one for the dispersion estimate.
+func (m *machine) recordLook(v analysis.Verdict, ev analysis.RolloutEvidence, sv analysis.SequentialVerdict) {
+	m.recordAnalysis(v)
+	d := m.in.Status.dispersion()
+	if prev := m.in.Status.Evidence; prev != nil {
+		d.Add(ev.Errors.Open.StableEvents-prev.Errors.Open.StableEvents, ev.Errors.Open.StableRequests-prev.Errors.Open.StableRequests)
+	} else {
+		d.Add(ev.Errors.Open.StableEvents, ev.Errors.Open.StableRequests)
+	}
+	m.next.Dispersion = &d
+	m.next.Evidence = &ev
+	j := judgement(m.in.Spec, m.in.Status, ev, sv, m.in.Now)
+	m.next.Judgement = &j
+}
+
+// holding writes a step that needs more evidence: the evidence so far and
+// the forecast, and the Event once per step.
+func (m *machine) holding(sv analysis.SequentialVerdict, measured analysis.Measurement) {
+	st := m.in.Status
+	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))
+	why := m.next.Judgement.String() + latencyNote(m.in.Spec, measured)
+	if !strings.Contains(sv.Reason, "of the way") {
+		// A hold of JudgeLook's own (min-requests, latency): say which first.
+		why = sv.Reason + "; " + m.next.Judgement.String()
+	}
+	m.next.Message = fmt.Sprintf("step %d/%d holding at weight %s %%: %s", st.Step, len(m.plan()), m.next.Weight, why)
+	m.waitForNextCheck()
+	if st.Judgement == nil {
+		m.event("StepHeld", "%s", m.next.Message)
 	}
 }
 
@@ -55,7 +157,8 @@ func (m *machine) recordAnalysis(v analysis.Verdict) {
 	c := v.Measurement.Canary
 	m.next.LastAnalysis = &LastAnalysis{
 		Outcome: v.Outcome, Requests: c.Requests, ErrorRate: c.ErrorRate,
-		LatencySeconds: c.LatencySeconds, Stable: v.Measurement.Stable, At: m.in.Now,
+		LatencySeconds: c.LatencySeconds, Slow: c.Slow, SlowAbove: v.Measurement.SlowAbove,
+		Stable: v.Measurement.Stable, At: m.in.Now,
 	}
 }
 
@@ -77,6 +180,9 @@ func (m *machine) passed(figures string) {
 	}
 }
 
+// failed rolls back, or, within failure-limit, starts the step and its
+// evidence afresh: evidence that crossed the line stays across it, so a
+// tolerated failure must begin a new e-process (each one spends another α).
 func (m *machine) failed(figures string) {
 	m.next.Failures++
 	limit := m.in.Spec.Analysis.FailureLimit
@@ -84,22 +190,23 @@ func (m *machine) failed(figures string) {
 		m.rollback(fmt.Sprintf("analysis failed at step %d/%d: %s", m.in.Status.Step, len(m.plan()), figures))
 		return
 	}
+	m.next.Evidence, m.next.Judgement = nil, nil
 	m.newWindow(fmt.Sprintf("analysis failed (%d of %d tolerated): %s", m.next.Failures, limit, figures))
 	m.warn("AnalysisFailed", "%s", m.next.Message)
 }
 
-// held is too little data or no Prometheus: never a regression, never progress.
-// The window keeps its start, so a quiet service accumulates data until it can be
-// judged, and fails only after no-data-limit checks in a row.
+// held is a due look without a measurement (Prometheus unavailable, or the
+// split not as asked): never a regression, never progress. The step keeps its
+// start, and the rollout fails after no-data-limit such looks in a row.
 func (m *machine) held(v analysis.Verdict) {
 	m.next.NoData++
 	limit := m.in.Spec.Analysis.NoDataLimit
 	if m.next.NoData > limit {
-		m.rollback(fmt.Sprintf("no verdict for %d checks in a row (%s: %s)", m.next.NoData, annotations.KeyNoDataLimit+" is "+fmt.Sprint(limit), v.Reason))
+		m.rollback(fmt.Sprintf("no measurement for %d looks in a row (%s: %s)", m.next.NoData, annotations.KeyNoDataLimit+" is "+fmt.Sprint(limit), v.Reason))
 		return
 	}
 	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))
-	m.next.Message = fmt.Sprintf("holding at weight %s %%: %s (%d of %d checks without a verdict)", m.next.Weight, v.Reason, m.next.NoData, limit)
+	m.next.Message = fmt.Sprintf("holding at weight %s %%: %s (%d of %d looks without a measurement)", m.next.Weight, v.Reason, m.next.NoData, limit)
 	m.requeue = m.in.Spec.Interval
 	switch v.Outcome {
 	case analysis.Unavailable:
@@ -112,12 +219,29 @@ func (m *machine) held(v analysis.Verdict) {
 	m.event("StepHeld", "%s", m.next.Message)
 }
 
-// newWindow judges the current step again from now on.
+// newWindow judges the current step again from now on: a new segment of the
+// evidence.
 func (m *machine) newWindow(msg string) {
+	m.closeSegment()
 	m.next.StepStarted = m.at(m.in.Now)
 	m.next.NextCheck = m.at(m.in.Now.Add(m.in.Spec.Interval))
 	m.next.Message = msg
 	m.requeue = m.in.Spec.Interval
+}
+
+// closeSegment ends the open step's segment of the evidence: the share of
+// the requests must be one within a segment.
+func (m *machine) closeSegment() {
+	if m.next.Evidence == nil {
+		return
+	}
+	ev := *m.next.Evidence
+	ev.Errors.Closed = slices.Clone(ev.Errors.Closed)
+	ev.Slow.Closed = slices.Clone(ev.Slow.Closed)
+	ev.Errors.CloseSegment()
+	ev.Slow.CloseSegment()
+	m.next.Evidence = &ev
+	m.next.Judgement = nil
 }
 
 // holdForConflict keeps a running rollout at its weight while another Ingress
@@ -127,12 +251,11 @@ func (m *machine) newWindow(msg string) {
 // this Ingress's requests, so the other Ingress's traffic never enters it.
 func (m *machine) holdForConflict() {
 	v := m.in.Verdict
-	if v == nil && m.in.Interim != nil && m.in.Interim.Outcome == analysis.Fail {
-		v = m.in.Interim
-	}
-	if v != nil && v.Outcome == analysis.Fail {
-		m.judge()
-		return
+	if v != nil && v.Outcome != analysis.Unavailable && v.Outcome != analysis.Mismatch {
+		if sv, _ := JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now); sv.Outcome == analysis.Fail {
+			m.judge()
+			return
+		}
 	}
 	m.keepTraffic()
 	msg := fmt.Sprintf("holding at weight %s %%: %s", m.next.Weight, m.in.Conflict)
@@ -140,12 +263,10 @@ func (m *machine) holdForConflict() {
 		m.warn("SharedStableService", "%s", msg)
 	}
 	m.next.Message = msg
-	if v != nil {
+	if v != nil && m.due() {
 		m.recordAnalysis(*v)
 		m.newWindow(msg)
 		return
 	}
-	if m.next.NextCheck != nil {
-		m.requeue = max(m.next.NextCheck.Sub(m.in.Now), 0)
-	}
+	m.waitForNextCheck()
 }

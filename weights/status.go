@@ -64,12 +64,20 @@ type Status struct {
 	// AwaitingPromotion marks a Paused rollout that waits for a manual promote.
 	AwaitingPromotion bool `json:"awaitingPromotion,omitempty"`
 	Failures          int  `json:"failures,omitempty"`
-	// NoData counts consecutive checks that could not judge (too little data, or
-	// Prometheus unavailable).
+	// NoData counts consecutive due looks without a measurement (Prometheus
+	// unavailable, or the split not as asked).
 	NoData       int           `json:"noData,omitempty"`
 	LastAnalysis *LastAnalysis `json:"lastAnalysis,omitempty"`
-	Message      string        `json:"message,omitempty"`
-	Updated      *time.Time    `json:"updated,omitempty"`
+	// Evidence is the rollout's evidence: the closed steps' counts, and the
+	// open step's as of the last written look (see Observe).
+	Evidence *analysis.RolloutEvidence `json:"evidence,omitempty"`
+	// Dispersion estimates how clustered stable's errors are, from the hour
+	// before the rollout (WithBaseline) and stable's counts at each written look.
+	Dispersion *analysis.DispersionEstimate `json:"dispersion,omitempty"`
+	// Judgement is the evidence so far and the forecast of the open step.
+	Judgement *StepJudgement `json:"judgement,omitempty"`
+	Message   string         `json:"message,omitempty"`
+	Updated   *time.Time     `json:"updated,omitempty"`
 }
 
 // LastAnalysis is the most recent verdict with the canary's figures at the top
@@ -79,8 +87,12 @@ type LastAnalysis struct {
 	Requests       float64          `json:"requests"`
 	ErrorRate      float64          `json:"errorRate"`
 	LatencySeconds float64          `json:"latencySeconds"`
-	Stable         analysis.Side    `json:"stable"`
-	At             time.Time        `json:"at"`
+	// Slow is how many canary requests took longer than SlowAbove seconds
+	// (the histogram bound max-latency is judged at); set when latency is gated.
+	Slow      float64       `json:"slow,omitempty"`
+	SlowAbove float64       `json:"slowAbove,omitempty"`
+	Stable    analysis.Side `json:"stable"`
+	At        time.Time     `json:"at"`
 }
 
 // ParseStatus reads the status annotation; an empty value is the zero Status.
@@ -104,6 +116,11 @@ func (s Status) Encode() string {
 		c.Stable.Requests, c.Stable.Errors = finite(c.Stable.Requests), finite(c.Stable.Errors)
 		c.Stable.ErrorRate, c.Stable.LatencySeconds = finite(c.Stable.ErrorRate), finite(c.Stable.LatencySeconds)
 		s.LastAnalysis = &c
+	}
+	if j := s.Judgement; j != nil {
+		c := *j
+		c.Regression, c.Progress, c.Within, c.CanaryRPS = finite(c.Regression), finite(c.Progress), finite(c.Within), finite(c.CanaryRPS)
+		s.Judgement = &c
 	}
 	b, err := json.Marshal(s)
 	if err != nil {

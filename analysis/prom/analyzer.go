@@ -133,16 +133,28 @@ func (w *Analyzer) Queries() int64 { return w.queries.Load() }
 // Analyze measures t's window and judges it. A Prometheus error is Unavailable,
 // never Fail.
 func (w *Analyzer) Analyze(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
-	m, err := w.Measure(ctx, t, th.Quantile())
+	m, err := w.Measure(ctx, t, th)
 	if err != nil {
 		return analysis.Verdict{Outcome: analysis.Unavailable, Reason: "prometheus: " + err.Error()}
 	}
 	return analysis.Judge(m, th)
 }
 
+// Look measures t's window for the sequential judge: the verdict is Hold
+// with the measurement (the judge reads the counts), or Unavailable.
+func (w *Analyzer) Look(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
+	m, err := w.Measure(ctx, t, th)
+	if err != nil {
+		return analysis.Verdict{Outcome: analysis.Unavailable, Reason: "prometheus: " + err.Error()}
+	}
+	return analysis.Verdict{Outcome: analysis.Hold, Measurement: m}
+}
+
 // Measure returns both sides' figures for t's window, from the snapshot nearest
-// its start to the latest snapshot (at most fresh old at t.Until).
-func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, quantile float64) (analysis.Measurement, error) {
+// its start to the latest snapshot (at most fresh old at t.Until), with the
+// latency at th's quantile and, when th gates latency, the slow requests.
+func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, th analysis.Thresholds) (analysis.Measurement, error) {
+	quantile := th.Quantile()
 	if err := checkTarget(t); err != nil {
 		return analysis.Measurement{}, err
 	}
@@ -169,9 +181,15 @@ func (w *Analyzer) Measure(ctx context.Context, t analysis.Target, quantile floa
 	if err != nil {
 		return analysis.Measurement{}, err
 	}
+	canary, stable := windowSide(base, cur, g, isCanary), windowSide(base, cur, g, isStable)
+	var slowAbove float64
+	if th.MaxLatency > 0 {
+		slowAbove = slowBound(th.MaxLatency.Seconds(), canary, stable)
+	}
 	return analysis.Measurement{
-		Canary: windowSide(base, cur, g, isCanary).side(quantile),
-		Stable: windowSide(base, cur, g, isStable).side(quantile),
+		Canary:    canary.side(quantile, slowAbove),
+		Stable:    stable.side(quantile, slowAbove),
+		SlowAbove: slowAbove,
 	}, nil
 }
 

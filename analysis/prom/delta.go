@@ -66,13 +66,35 @@ func growth(before, now float64, reset bool) float64 {
 	return now - before
 }
 
-// side turns window counters into the figures Judge reads.
-func (c counters) side(quantile float64) analysis.Side {
+// side turns window counters into the figures the judges read; slowAbove is
+// the bucket bound above which a request counts as slow, 0 for none.
+func (c counters) side(quantile, slowAbove float64) analysis.Side {
 	s := analysis.Side{Requests: c.requests, Errors: c.errors, LatencySeconds: bucketQuantile(quantile, c.buckets)}
 	if c.requests > 0 {
 		s.ErrorRate = c.errors / c.requests
 	}
+	if slowAbove > 0 {
+		s.Timed = c.buckets[math.Inf(1)]
+		s.Slow = max(s.Timed-c.buckets[slowAbove], 0)
+	}
 	return s
+}
+
+// slowBound returns the largest finite bucket bound at or below limit
+// (seconds) among the sides' buckets, 0 when there is none. A histogram
+// counts requests up to each bound, so only a bound can split them: when
+// max-latency falls between two, the one below it is used, which counts
+// more requests as slow, never fewer.
+func slowBound(limit float64, sides ...counters) float64 {
+	bound := 0.0
+	for _, c := range sides {
+		for le := range c.buckets {
+			if le <= limit && le > bound && !math.IsInf(le, 1) {
+				bound = le
+			}
+		}
+	}
+	return bound
 }
 
 // bucketQuantile estimates the q-quantile from cumulative histogram buckets the

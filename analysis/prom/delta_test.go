@@ -53,7 +53,7 @@ func TestWindowSideHandlesResetsAndNewSeries(t *testing.T) {
 	st := windowSide(base, cur, web, func(l labels) bool { return l.canary == "" })
 	assert.Equal(t, 900.0, st.requests)
 	assert.Equal(t, 9.0, st.errors)
-	assert.InDelta(t, 0.01, st.side(0.99).ErrorRate, 1e-12)
+	assert.InDelta(t, 0.01, st.side(0.99, 0).ErrorRate, 1e-12)
 }
 
 func TestBucketQuantileMatchesHistogramQuantile(t *testing.T) {
@@ -72,4 +72,17 @@ func TestBucketQuantileMatchesHistogramQuantile(t *testing.T) {
 	assert.InDelta(t, 1, bucketQuantile(0.99, map[float64]float64{1: 0, inf: 10}), 1e-12)
 	assert.Equal(t, -1.0, bucketQuantile(0.99, map[float64]float64{1: 0, inf: 0}), "no observation")
 	assert.Equal(t, -1.0, bucketQuantile(0.99, nil))
+}
+
+func TestSlowRequestsAreCountedAboveABucketBound(t *testing.T) {
+	inf := math.Inf(1)
+	// Traefik's buckets: 0.1, 0.3, 1.2, 5, +Inf.
+	c := counters{requests: 100, buckets: map[float64]float64{0.1: 60, 0.3: 90, 1.2: 97, 5: 99, inf: 100}}
+	assert.Equal(t, 0.3, slowBound(0.3, c), "on a bound: that bound")
+	assert.Equal(t, 0.3, slowBound(0.5, c), "between bounds: the one below")
+	assert.Equal(t, 0.0, slowBound(0.05, c), "below every bound: none")
+	s := c.side(0.99, 0.3)
+	assert.Equal(t, 100.0, s.Timed)
+	assert.Equal(t, 10.0, s.Slow, "total minus the bucket at the bound")
+	assert.Zero(t, c.side(0.99, 0).Slow, "latency not gated")
 }

@@ -45,9 +45,9 @@ func TestFollowOnlyKeepsTheOpenWindowsAndMeasuresAlike(t *testing.T) {
 	for tick := 1; tick <= 6; tick++ {
 		until := since.Add(time.Duration(tick) * 5 * time.Second)
 		for i := range 5 {
-			want, err := all.Measure(context.Background(), webTarget(i, since, until), 0.99)
+			want, err := all.Measure(context.Background(), webTarget(i, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
 			require.NoError(t, err)
-			got, err := few.Measure(context.Background(), webTarget(i, since, until), 0.99)
+			got, err := few.Measure(context.Background(), webTarget(i, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
 			require.NoError(t, err)
 			assert.Equal(t, want, got, "tick %d, web%d", tick, i)
 			assert.Greater(t, got.Canary.Requests, 0.0)
@@ -71,12 +71,12 @@ func TestFollowOnlyReadsAGroupMeasuredFirstWithoutFollow(t *testing.T) {
 	few := NewAnalyzer(fleetCounters(), 2*time.Second, time.Second).FollowOnly(time.Minute)
 	since := t0.Add(60 * time.Second)
 	few.Follow(webTarget(0, since, since), since)
-	_, err := few.Measure(context.Background(), webTarget(0, since, since.Add(time.Second)), 0.99)
+	_, err := few.Measure(context.Background(), webTarget(0, since, since.Add(time.Second)), analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	until := since.Add(20 * time.Second)
-	want, err := all.Measure(context.Background(), webTarget(3, since, until), 0.99)
+	want, err := all.Measure(context.Background(), webTarget(3, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
-	got, err := few.Measure(context.Background(), webTarget(3, since, until), 0.99)
+	got, err := few.Measure(context.Background(), webTarget(3, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Greater(t, got.Stable.Requests, 0.0)
@@ -90,7 +90,7 @@ func TestFollowOnlyForgetsClosedWindows(t *testing.T) {
 	few.Follow(webTarget(1, since, since), since)
 	for tick := 1; tick <= 12; tick++ {
 		until := since.Add(time.Duration(tick) * 5 * time.Second)
-		_, err := few.Measure(context.Background(), webTarget(0, since, until), 0.99)
+		_, err := few.Measure(context.Background(), webTarget(0, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err)
 	}
 	few.mu.Lock()

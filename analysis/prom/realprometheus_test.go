@@ -122,9 +122,26 @@ func TestRealPrometheus(t *testing.T) {
 
 		anyUpstream := web
 		anyUpstream.CanaryUpstream = ""
-		m, err := w.Measure(context.Background(), anyUpstream, 0.99)
+		m, err := w.Measure(context.Background(), anyUpstream, analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err)
 		assert.Equal(t, 300.0, m.Canary.Requests, "v2 and v3 canaries")
+
+		// Slow requests are counted above the largest bucket bound at or
+		// below max-latency: 150ms falls between 100ms and 250ms.
+		m, err = w.Measure(context.Background(), web, analysis.Thresholds{LatencyQuantile: 0.99, MaxLatency: 150 * time.Millisecond})
+		require.NoError(t, err)
+		assert.Equal(t, 0.1, m.SlowAbove)
+		assert.Equal(t, []float64{200, 50}, []float64{m.Canary.Timed, m.Canary.Slow}, "40 at 200ms and 10 at 300ms")
+		assert.Equal(t, []float64{1000, 20}, []float64{m.Stable.Timed, m.Stable.Slow}, "20 at 200ms")
+		m, err = w.Measure(context.Background(), web, analysis.Thresholds{LatencyQuantile: 0.99, MaxLatency: 10 * time.Millisecond})
+		require.NoError(t, err)
+		assert.Zero(t, m.SlowAbove, "below the smallest bucket: nothing can be counted")
+
+		// The rollout's start reads stable's last hour in one range query.
+		b, err := w.Baseline(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web"}, until)
+		require.NoError(t, err)
+		assert.Positive(t, b.Dispersion.Intervals)
+		assert.Positive(t, b.RPS)
 
 		for i := range bulkIngresses {
 			got := atUntil.of(t, bulkTarget(i, since, until))
@@ -140,7 +157,7 @@ func TestRealPrometheus(t *testing.T) {
 		// comes out the same to rounding.
 		bulk := bulkTarget(150, since, until)
 		for _, q := range []float64{0.5, 0.9, 0.99} {
-			m, err := w.Measure(context.Background(), bulk, q)
+			m, err := w.Measure(context.Background(), bulk, analysis.Thresholds{LatencyQuantile: q})
 			require.NoError(t, err)
 			assert.InDelta(t, promQuantile(t, promAPI, q, bulk, bulk.CanaryUpstream), m.Canary.LatencySeconds, 1e-9, "bulk canary p%v", q*100)
 			assert.InDelta(t, promQuantile(t, promAPI, q, bulk, ""), m.Stable.LatencySeconds, 1e-9, "bulk stable p%v", q*100)
@@ -160,7 +177,7 @@ func TestRealPrometheus(t *testing.T) {
 		// A new Analyzer has no snapshot near since: it reads one at since.
 		rec := &recordingAPI{API: promAPI}
 		restarted := NewAnalyzer(rec, realFresh, 5*time.Second)
-		m, err := restarted.Measure(context.Background(), web, 0.99)
+		m, err := restarted.Measure(context.Background(), web, analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err)
 		assert.Equal(t, round(atUntil.of(t, web).Canary), round(m.Canary))
 		assert.Equal(t, round(atUntil.of(t, web).Stable), round(m.Stable))
@@ -184,7 +201,7 @@ func TestRealPrometheus(t *testing.T) {
 	t.Run("injection-looking targets match nothing", func(t *testing.T) {
 		before := len(rec.all())
 		for _, target := range injectionTargets(web) {
-			m, err := w.Measure(context.Background(), target, 0.99)
+			m, err := w.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
 			require.NoError(t, err, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
 			assert.Equal(t, analysis.Side{LatencySeconds: -1}, m.Canary, "%q/%q/%q", target.Namespace, target.Ingress, target.CanaryUpstream)
 			if target.Namespace != web.Namespace || target.Ingress != web.Ingress {
@@ -252,7 +269,7 @@ func measureAll(t *testing.T, w *Analyzer, rec *recordingAPI, rollouts []analysi
 	out := tickRecord{measured: map[string]analysis.Measurement{}}
 	for _, r := range rollouts {
 		r.Since, r.Until = since, until
-		m, err := w.Measure(context.Background(), r, 0.99)
+		m, err := w.Measure(context.Background(), r, analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err, rolloutKey(r))
 		out.measured[rolloutKey(r)] = m
 	}

@@ -65,7 +65,7 @@ func TestTraefikSidesAreTheReplacedUpstreamAndItsCanary(t *testing.T) {
 	w := NewAnalyzer(fake, 2*time.Second, time.Second).ReadAs(Traefik{})
 	target := analysis.Target{Namespace: "shop", Ingress: "web", StableService: "web-v1", StablePort: "80",
 		Since: t0.Add(100 * time.Second), Until: t0.Add(160 * time.Second)}
-	m, err := w.Measure(context.Background(), target, 0.99)
+	m, err := w.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 600, m.Canary.Requests, 1e-9)
 	assert.InDelta(t, 0.05, m.Canary.ErrorRate, 1e-12)

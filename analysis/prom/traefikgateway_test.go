@@ -30,7 +30,7 @@ func TestTraefikGatewaySidesAreTheRoutesBackendRefs(t *testing.T) {
 	a := NewAnalyzer(fake, 2*time.Second, time.Second).ReadAs(TraefikGateway{})
 	target := analysis.Target{Namespace: "shop", Ingress: "web", StableService: "web-v1", CanaryUpstream: "web-v2",
 		Since: t0.Add(100 * time.Second), Until: t0.Add(160 * time.Second)}
-	m, err := a.Measure(context.Background(), target, 0.99)
+	m, err := a.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 720, m.Canary.Requests, 1e-9, "the weighted backendRef and the testers' rule")
 	assert.InDelta(t, 30.0/720, m.Canary.ErrorRate, 1e-12)

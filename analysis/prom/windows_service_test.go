@@ -27,7 +27,7 @@ func TestWindowsStableSideIsTheReplacedServiceOnly(t *testing.T) {
 	w := NewAnalyzer(&fakeCounters{at: multiPathCounters}, 2*time.Second, time.Second)
 	target := analysis.Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", StableService: "web-v1",
 		Since: t0.Add(100 * time.Second), Until: t0.Add(160 * time.Second)}
-	m, err := w.Measure(context.Background(), target, 0.99)
+	m, err := w.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 600, m.Canary.Requests, 1e-9)
 	assert.InDelta(t, 600, m.Stable.Requests, 1e-9, "/api's requests are not stable's")
@@ -40,7 +40,7 @@ func TestWindowsStableSideIsTheReplacedServiceOnly(t *testing.T) {
 	// Without the stable Service, as before the fix: the whole Ingress is
 	// "stable", the share looks like 25 % and the step would hold.
 	target.StableService = ""
-	m, err = w.Measure(context.Background(), target, 0.99)
+	m, err = w.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 1800, m.Stable.Requests, 1e-9)
 	assert.Equal(t, analysis.Mismatch, analysis.VerifySplit(analysis.Verdict{Outcome: analysis.Pass, Measurement: m}, 0.2, 0.5, time.Minute).Outcome)

@@ -58,12 +58,12 @@ func TestServeStaleAnswersWhileTheRefreshRuns(t *testing.T) {
 	since := t0.Add(100 * time.Second)
 	measure := func(until time.Time) float64 {
 		t.Helper()
-		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: until}, 0.99)
+		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: until}, analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err)
 		return m.Canary.Requests
 	}
 	// The previous step's last look takes the snapshot the new step starts from.
-	_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
+	_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 100, measure(since.Add(10*time.Second)), 1e-9, "stale beyond grace: waits for the refresh")
 	queries := len(api.queries)
@@ -87,7 +87,7 @@ func TestServeStaleAnswersWhileTheRefreshRuns(t *testing.T) {
 	api.hold()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err = w.Measure(ctx, analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
+	_, err = w.Measure(ctx, analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, analysis.Thresholds{LatencyQuantile: 0.99})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	api.open()
 	w.settle()
@@ -101,11 +101,11 @@ func TestWithoutServeStaleEveryStaleLookWaits(t *testing.T) {
 	api.open()
 	w := NewAnalyzer(api, 2*time.Second, time.Minute)
 	since := t0.Add(100 * time.Second)
-	_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, 0.99)
+	_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: since}, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	target := analysis.Target{Namespace: "shop", Ingress: "web", Since: since}
 	target.Until = since.Add(3 * time.Second)
-	m, err := w.Measure(context.Background(), target, 0.99)
+	m, err := w.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 30, m.Canary.Requests, 1e-9)
 }
@@ -130,7 +130,7 @@ func TestSlowRefreshesStretchTheGrace(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		api.open()
 	}()
-	_, err := w.Measure(context.Background(), target(since), 0.99)
+	_, err := w.Measure(context.Background(), target(since), analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	w.mu.Lock()
 	fetch, grace := w.latest().fetch, w.graceNow()
@@ -144,7 +144,7 @@ func TestSlowRefreshesStretchTheGrace(t *testing.T) {
 	defer api.open()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	m, err := w.Measure(ctx, target(since.Add(3*time.Second)), 0.99)
+	m, err := w.Measure(ctx, target(since.Add(3*time.Second)), analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err, "served from the old snapshot, without waiting for the held refresh")
 	assert.Zero(t, m.Canary.Requests, "measured up to the old snapshot, which is also the window's start (a new one would give 30)")
 }

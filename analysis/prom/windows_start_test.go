@@ -50,12 +50,12 @@ func TestAStartReadDoesNotStallOtherAnalyses(t *testing.T) {
 	w := NewAnalyzer(api, 2*time.Second, time.Minute)
 	until := t0.Add(200 * time.Second)
 	web := analysis.Target{Namespace: "shop", Ingress: "web", Since: t0.Add(100 * time.Second), Until: until}
-	_, err := w.Measure(context.Background(), web, 0.99)
+	_, err := w.Measure(context.Background(), web, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 
 	slow := make(chan error, 1)
 	go func() {
-		_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "api", Since: slowSince, Until: until}, 0.99)
+		_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "api", Since: slowSince, Until: until}, analysis.Thresholds{LatencyQuantile: 0.99})
 		slow <- err
 	}()
 	require.Eventually(t, func() bool {
@@ -66,7 +66,7 @@ func TestAStartReadDoesNotStallOtherAnalyses(t *testing.T) {
 
 	done := make(chan analysis.Measurement, 1)
 	go func() {
-		m, _ := w.Measure(context.Background(), web, 0.99)
+		m, _ := w.Measure(context.Background(), web, analysis.Thresholds{LatencyQuantile: 0.99})
 		done <- m
 	}()
 	select {
@@ -88,7 +88,7 @@ func TestOlderSnapshotsKeepOnlyCanaries(t *testing.T) {
 	since := t0.Add(100 * time.Second)
 	measure := func(ingress string, since, until time.Time) analysis.Measurement {
 		t.Helper()
-		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
+		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err)
 		return m
 	}

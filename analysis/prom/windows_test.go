@@ -101,7 +101,7 @@ func TestWindowsReadsTheStartAfterARestart(t *testing.T) {
 	}}
 	w := NewAnalyzer(fake, 2*time.Second, time.Second)
 	since := t0.Add(100 * time.Second)
-	m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, 0.99)
+	m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: since, Until: since.Add(30 * time.Second)}, analysis.Thresholds{LatencyQuantile: 0.99})
 	require.NoError(t, err)
 	assert.InDelta(t, 300, m.Canary.Requests, 1e-9)
 	assert.Contains(t, fake.queries, since, "the window's start was read at Since")
@@ -116,7 +116,7 @@ func TestWindowsStartsAfterARestartAreShared(t *testing.T) {
 	since := t0.Add(100 * time.Second)
 	until := since.Add(time.Minute)
 	measure := func(ingress string, since time.Time) analysis.Measurement {
-		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, 0.99)
+		m, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: ingress, Since: since, Until: until}, analysis.Thresholds{LatencyQuantile: 0.99})
 		require.NoError(t, err)
 		return m
 	}
@@ -187,8 +187,9 @@ func TestWindowsUnavailable(t *testing.T) {
 
 func TestWindowsRejectsAQuantileOutOfRange(t *testing.T) {
 	w := NewAnalyzer(&failingAPI{}, time.Second, time.Second)
-	for _, q := range []float64{0, -0.5, 1.5} {
-		_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}, q)
+	// 0 is the latency-quantile default (Thresholds.Quantile).
+	for _, q := range []float64{-0.5, 1.5} {
+		_, err := w.Measure(context.Background(), analysis.Target{Namespace: "shop", Ingress: "web", Since: t0, Until: t0.Add(time.Minute)}, analysis.Thresholds{LatencyQuantile: q})
 		assert.ErrorContains(t, err, "not in (0, 1]")
 	}
 }

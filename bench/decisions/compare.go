@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
 )
 
 // The comparison of issue 15: today's judge, Flagger's rule, the sequential
@@ -52,6 +53,16 @@ func Contenders() ([]Contender, error) {
 		Weights: compareWeights, MinStep: compareMinStep, MaxStep: compareMaxStep, Look: compareLook,
 		EstimateDispersion: true, History: compareHistory, AtBound: analysis.FailAtBound,
 	}
+	controller, err := annotations.Parse(map[string]string{
+		annotations.KeyCanaryService: "web-v2", annotations.KeySteps: weightsString(compareWeights),
+		annotations.KeyInterval: compareMinStep.String(), annotations.KeyMaxStepDuration: compareMaxStep.String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, Contender{Name: controllerName, Simulate: func(sc Scenario, rng *rand.Rand) Outcome {
+		return SimulateController(controller, sc, rng)
+	}})
 	limit := NewFixedSampleLimit(Baseline, analysis.DefaultSequentialAlpha, analysis.DefaultSequentialBeta, compareWeights, compareMinStep)
 	return append(out,
 		Contender{Name: sequentialName, Simulate: seq.Simulate},
@@ -60,6 +71,9 @@ func Contenders() ([]Contender, error) {
 }
 
 const (
+	// controllerName is the controller's own code: weights.Decide with the
+	// default annotations but the compared steps, looked at every 5 s.
+	controllerName = "controller (weights.Decide)"
 	sequentialName = "sequential (new)"
 	limitName      = "fixed-sample limit"
 )

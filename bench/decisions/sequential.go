@@ -36,10 +36,6 @@ type Sequential struct {
 	History time.Duration
 }
 
-// dispersionAlpha sets the upper confidence bound of the dispersion the
-// evidence is divided by.
-const dispersionAlpha = 0.1
-
 // Simulate runs one rollout of sc, drawing traffic from rng.
 func (q Sequential) Simulate(sc Scenario, rng *rand.Rand) Outcome {
 	var out Outcome
@@ -57,7 +53,7 @@ func (q Sequential) Simulate(sc Scenario, rng *rand.Rand) Outcome {
 		out.served(sc, c)
 		if q.EstimateDispersion {
 			dispersion.Add(s.Errors, s.Requests)
-			policy.Mixture.Dispersion = dispersion.UpperBound(dispersionAlpha)
+			policy.Mixture.Dispersion = dispersion.MixtureDispersion()
 		}
 		v := policy.JudgeStep(ev, analysis.Step{
 			Weight: w, LastWeight: last, Age: now - stepStart,

@@ -84,37 +84,99 @@ const maxSlices = 100000
 // Time is a fake clock advancing in Slices; each slice's requests are drawn
 // as Poisson arrivals (so the canary and stable counts, and the errors among
 // them, are independent Poisson draws) and added to the open window, which
-// the rule looks at when weights.AnalysisDue says so, and, for the interim
-// rules, at every slice before that.
+// the rule judges when the window is due, and, for the interim rules, at
+// every slice before that. The step rules are the fixed-window machine the
+// controller ran before issue 15 (fixedWindow); the controller's own is
+// SimulateController.
 func Simulate(rule Rule, spec *annotations.Spec, sc Scenario, rng *rand.Rand) Outcome {
 	th := thresholds(spec, rule.Confidence)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	status := weights.Decide(weights.DefaultConfig, weights.Input{Spec: spec, StableService: "web-v1", CanaryReady: true, Now: t0}).Status
+	m := newFixedWindow(spec)
 	var out Outcome
 	var window analysis.Measurement // accumulated since the window's start
-	var windowStart time.Time
-	now := t0
+	var windowStart time.Duration
+	var now time.Duration
 	for range maxSlices {
-		if status.Phase != weights.PhaseProgressing || status.NextCheck == nil {
+		if m.phase != weights.PhaseProgressing {
 			break
 		}
-		if !status.StepStarted.Equal(windowStart) {
+		if m.stepStarted != windowStart {
 			// A new step, or a new window after a tolerated failure: count afresh.
-			window, windowStart = analysis.Measurement{}, *status.StepStarted
+			window, windowStart = analysis.Measurement{}, m.stepStarted
 		}
-		until := minTime(now.Add(Slice), *status.NextCheck)
-		slice := drawSlice(rng, sc, shareOf(status), now.Sub(t0), until.Sub(now))
+		until := min(now+Slice, m.nextCheck)
+		slice := drawSlice(rng, sc, m.share(), now, until-now)
 		add(&window.Canary, slice.Canary)
 		add(&window.Stable, slice.Stable)
 		out.served(sc, slice.Canary)
 		now = until
-
-		in := weights.Input{Spec: spec, StableService: "web-v1", Status: status, CanaryReady: true, Now: now}
-		_, due := weights.AnalysisDue(status, now)
-		if !rule.look(&in, rated(window), th, due) {
-			continue
+		due := now >= m.nextCheck
+		if v, ok := rule.look(rated(window), th, due); ok {
+			m.decide(v, due, now)
 		}
-		status = weights.Decide(weights.DefaultConfig, in).Status
+	}
+	out.Elapsed = now
+	switch m.phase {
+	case weights.PhasePromoting:
+		out.Promoted = true
+	case weights.PhaseFailed:
+		out.RolledBack = true
+		out.NoDataRollback = m.noDataRollback
+	}
+	return out
+}
+
+// look returns the rule's verdict on window: the due verdict when due, else
+// an interim Fail when the rule has interim looks and they fail.
+func (r Rule) look(window analysis.Measurement, th analysis.Thresholds, due bool) (analysis.Verdict, bool) {
+	switch {
+	case due:
+		return r.Judge(window, th), true
+	case r.FastFail != nil && r.FastFail.Crossed(window, th):
+		return fastFailVerdict(window), true
+	case r.Interim:
+		if r.InterimConfidence > 0 {
+			th.Confidence = r.InterimConfidence
+		}
+		v := r.Judge(window, th)
+		return v, v.Outcome == analysis.Fail // an interim look acts on a Fail only
+	}
+	return analysis.Verdict{}, false
+}
+
+// SimulateController runs one rollout of scenario through weights.Decide,
+// the controller's own state machine and judge, looking at every Slice (the
+// controller's --analysis-tick) with the window's counts since the step
+// began, as the controller measures them, after seeding the dispersion from
+// an hour of stable's traffic, as the controller does at the start.
+func SimulateController(spec *annotations.Spec, sc Scenario, rng *rand.Rand) Outcome {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	status := weights.Decide(weights.DefaultConfig, weights.Input{Spec: spec, StableService: "web-v1", CanaryReady: true, Now: t0}).Status
+	var history analysis.DispersionEstimate
+	for at := -compareHistory; at < 0; at += Slice {
+		s := drawSlice(rng, sc, 0, at, Slice).Stable
+		history.Add(s.Errors, s.Requests)
+	}
+	status.Dispersion = &history
+	var out Outcome
+	var window analysis.Measurement
+	var windowStart time.Time
+	now := t0
+	for range maxSlices {
+		if status.Phase != weights.PhaseProgressing || status.StepStarted == nil {
+			break
+		}
+		if !status.StepStarted.Equal(windowStart) {
+			window, windowStart = analysis.Measurement{}, *status.StepStarted
+		}
+		slice := drawSlice(rng, sc, shareOf(status), now.Sub(t0), Slice)
+		add(&window.Canary, slice.Canary)
+		add(&window.Stable, slice.Stable)
+		out.served(sc, slice.Canary)
+		now = now.Add(Slice)
+		v := analysis.Verdict{Outcome: analysis.Hold, Measurement: rated(window)}
+		status = weights.Decide(weights.DefaultConfig, weights.Input{
+			Spec: spec, StableService: "web-v1", Status: status, CanaryReady: true, Now: now, Verdict: &v,
+		}).Status
 	}
 	out.Elapsed = now.Sub(t0)
 	switch status.Phase {
@@ -122,35 +184,9 @@ func Simulate(rule Rule, spec *annotations.Spec, sc Scenario, rng *rand.Rand) Ou
 		out.Promoted = true
 	case weights.PhaseFailed:
 		out.RolledBack = true
-		out.NoDataRollback = strings.Contains(status.Message, "no verdict for")
+		out.Inconclusive = strings.Contains(status.Message, "inconclusive")
 	}
 	return out
-}
-
-// look puts the rule's verdict on window into in: the due verdict when due,
-// else an interim Fail when the rule has interim looks and they fail. It
-// reports whether there is anything for weights.Decide to act on.
-func (r Rule) look(in *weights.Input, window analysis.Measurement, th analysis.Thresholds, due bool) bool {
-	switch {
-	case due:
-		v := r.Judge(window, th)
-		in.Verdict = &v
-	case r.FastFail != nil && r.FastFail.Crossed(window, th):
-		v := fastFailVerdict(window)
-		in.Interim = &v
-	case r.Interim:
-		if r.InterimConfidence > 0 {
-			th.Confidence = r.InterimConfidence
-		}
-		v := r.Judge(window, th)
-		if v.Outcome != analysis.Fail {
-			return false // Decide acts on an interim Fail only
-		}
-		in.Interim = &v
-	default:
-		return false
-	}
-	return true
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -86,7 +86,7 @@ func typeOneCrosses(c typeOneCase, sc Scenario, q Sequential, rng *rand.Rand) bo
 		ev.Add(analysis.Counts{CanaryRequests: cs.Requests, CanaryEvents: cs.Errors, StableRequests: ss.Requests, StableEvents: ss.Errors})
 		if q.EstimateDispersion {
 			dispersion.Add(ss.Errors, ss.Requests)
-			m.Dispersion = dispersion.UpperBound(dispersionAlpha)
+			m.Dispersion = dispersion.MixtureDispersion()
 		}
 		if c.read(ev, m) >= line {
 			return true

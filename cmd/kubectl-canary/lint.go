@@ -25,17 +25,27 @@ Service must be clear, and no other canary Ingress or Ingress may conflict.
 It reads Ingresses, the canary Service and its EndpointSlices; it writes
 nothing.
 
-Prints each problem (key, value, what was expected), or "ok". Exits 3 when
-there are problems, so it can gate a pipeline.
+Prints each problem (key, value, what was expected), or "ok" and a
+forecast: how long the rollout should take if the canary is as healthy as
+stable. The forecast is at the traffic Prometheus saw over the last hour
+(--prometheus-url, the controller's own query), at --rps, or else at a few
+example rates. Exits 3 when there are problems, so it can gate a pipeline.
 
 Examples:
   kubectl canary lint web -n shop
   kubectl canary lint web --ingress-class nginx-internal -o json
+  kubectl canary lint web --prometheus-url http://prometheus:9090
+  kubectl canary lint web --rps 5 --error-rate 0.002
 `,
 	setup: func(fs *flag.FlagSet) runFunc {
 		class := fs.String("ingress-class", "nginx", "Ingress class the controller drives (its --ingress-class).")
+		var f forecastOptions
+		fs.StringVar(&f.prometheusURL, "prometheus-url", "", "Prometheus to read the stable Service's last hour from, for the forecast.")
+		fs.StringVar(&f.router, "router", "nginx", "Data plane whose metrics --prometheus-url holds: nginx or traefik.")
+		fs.Float64Var(&f.rps, "rps", 0, "Forecast at this many requests per second to the Ingress instead.")
+		fs.Float64Var(&f.errorRate, "error-rate", exampleErrorRate, "Stable's error ratio for --rps, e.g. 0.002.")
 		return func(ctx context.Context, a *app, g globalOptions, args []string) error {
-			return a.lint(ctx, g, args[0], *class)
+			return a.lint(ctx, g, args[0], *class, f)
 		}
 	},
 }
@@ -56,9 +66,13 @@ type lintResult struct {
 	Problems      []lintProblem `json:"problems"`
 	StableService string        `json:"stableService,omitempty"`
 	CanaryReady   bool          `json:"canaryReady"`
+	// Forecast says how long the rollout should take (see forecastLines).
+	Forecast []string `json:"forecast,omitempty"`
+	// Notes are what the rollout will do that the user may not expect.
+	Notes []string `json:"notes,omitempty"`
 }
 
-func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass string) error {
+func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass string, f forecastOptions) error {
 	client, namespace, ing, err := a.connectAndGet(ctx, g, name)
 	if err != nil {
 		return err
@@ -77,6 +91,10 @@ func (a *app) lint(ctx context.Context, g globalOptions, name, ingressClass stri
 			key, expected = "", p.Error()
 		}
 		result.Problems = append(result.Problems, lintProblem{Key: key, Value: value, Expected: expected})
+	}
+	if spec, err := annotations.Parse(ing.Annotations); result.OK && err == nil && spec != nil && spec.CanaryService != report.StableService {
+		result.Forecast = forecastLines(ctx, f, spec, ing, report.StableService)
+		result.Notes = latencyNotes(spec, f.router)
 	}
 	if g.output == outputJSON {
 		err = writeJSON(a.stdout, result)
@@ -102,6 +120,12 @@ func renderLint(w io.Writer, r lintResult, canary string) error {
 		fmt.Fprintf(w, "ok: %s/%s can roll out %s in place of %s\n", r.Namespace, r.Name, canary, r.StableService)
 		if !r.CanaryReady {
 			fmt.Fprintf(w, "note: Service %s has no ready endpoint yet; the first step waits until it has one\n", canary)
+		}
+		for _, f := range r.Forecast {
+			fmt.Fprintf(w, "forecast: %s\n", f)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "note: %s\n", n)
 		}
 		return nil
 	}

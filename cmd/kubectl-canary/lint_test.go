@@ -16,10 +16,28 @@ func TestLintOK(t *testing.T) {
 		service("shop", "web-v1", 80), service("shop", "web-v2", 80), readySlice("shop", "web-v2"),
 	)
 	require.Equal(t, exitOK, h.run("lint", "web", "-n", "shop"))
-	assert.Equal(t, "ok: shop/web can roll out web-v2 in place of web-v1\n", h.stdout.String())
+	out := h.stdout.String()
+	assert.Contains(t, out, "ok: shop/web can roll out web-v2 in place of web-v1\n")
+	assert.Contains(t, out, "forecast: at 5 rps (0.10% errors), a healthy canary should take about", "example rates without Prometheus")
 	for _, a := range h.client.Actions() {
 		assert.Contains(t, []string{"get", "list"}, a.GetVerb(), "lint only reads")
 	}
+
+	h = newHarness(
+		primary("shop", "web", "web-v1", rolloutAnnotations("web-v2", "")),
+		service("shop", "web-v1", 80), service("shop", "web-v2", 80), readySlice("shop", "web-v2"),
+	)
+	require.Equal(t, exitOK, h.run("lint", "web", "-n", "shop", "--rps", "200", "--error-rate", "0.005"))
+	assert.Equal(t, "ok: shop/web can roll out web-v2 in place of web-v1\nforecast: at 200 rps (0.50% errors), a healthy canary should take about 4m0s\n", h.stdout.String())
+}
+
+func TestLintNotesAMaxLatencyBetweenBuckets(t *testing.T) {
+	ann := rolloutAnnotations("web-v2", "")
+	ann[annotations.KeyMaxLatency] = "150ms"
+	h := newHarness(primary("shop", "web", "web-v1", ann),
+		service("shop", "web-v1", 80), service("shop", "web-v2", 80), readySlice("shop", "web-v2"))
+	require.Equal(t, exitOK, h.run("lint", "web", "-n", "shop", "--router", "traefik"))
+	assert.Contains(t, h.stdout.String(), "note: ingress-canary.dev/max-latency 150ms is between the bucket bounds 0.1s and 0.3s: requests slower than 0.1s count as slow (stricter), with traefik's default buckets\n")
 }
 
 func TestLintNotesACanaryWithoutEndpoints(t *testing.T) {

@@ -46,6 +46,10 @@ func renderStatus(w io.Writer, v statusView) {
 		}
 		field("Weight", orNone(formatWeight(st.Weight)))
 		field("Next check", nextCheck(st.NextCheck, v.Now))
+		if j := st.Judgement; j != nil && st.Active() {
+			field("Evidence", evidenceLine(*j))
+			field("Forecast", forecastLine(*j))
+		}
 	}
 	if st.Message != "" {
 		field("Message", st.Message)
@@ -109,6 +113,20 @@ func stepList(v statusView) string {
 	return strings.Join(parts, "  ")
 }
 
+// evidenceLine is the step's evidence so far: "regression 0.31 (rollback at
+// 100); 71% of the way to no worse than 2× stable".
+func evidenceLine(j weights.StepJudgement) string {
+	return fmt.Sprintf("of regression %.3g (rollback at %.3g); %s", j.Regression, j.RollbackAt, j.PassLine())
+}
+
+// forecastLine is how much longer the step should take at its traffic.
+func forecastLine(j weights.StepJudgement) string {
+	if j.Remaining == "" {
+		return fmt.Sprintf("not expected to decide within max-step-duration at %.3g canary req/s", j.CanaryRPS)
+	}
+	return fmt.Sprintf("about %s more at %.3g canary req/s, if the canary is as healthy as stable", j.Remaining, j.CanaryRPS)
+}
+
 func nextCheck(at *time.Time, now time.Time) string {
 	switch {
 	case at == nil:
@@ -135,6 +153,9 @@ func renderAnalysis(w io.Writer, a *weights.LastAnalysis, quantile float64, now 
 	fmt.Fprintf(tw, "  requests\t%s\t%s\n", formatRequests(a.Requests), formatRequests(a.Stable.Requests))
 	fmt.Fprintf(tw, "  error rate\t%s\t%s\n", formatRatio(a.ErrorRate), formatRatio(a.Stable.ErrorRate))
 	fmt.Fprintf(tw, "  %s latency\t%s\t%s\n", quantileLabel(quantile), formatSeconds(a.LatencySeconds), formatSeconds(a.Stable.LatencySeconds))
+	if a.SlowAbove > 0 {
+		fmt.Fprintf(tw, "  slower than %gs\t%s\t%s\n", a.SlowAbove, formatRequests(a.Slow), formatRequests(a.Stable.Slow))
+	}
 	_ = tw.Flush()
 }
 

@@ -138,3 +138,20 @@ func TestEventsStayOnOneLine(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(b.String(), "\n"), "blank line, title, header, one Event")
 	assert.Contains(t, b.String(), "<unknown>   Warning   Invalid   a b")
 }
+
+func TestRenderStatusShowsTheEvidenceAndForecast(t *testing.T) {
+	st := mustStatus(t, progressing)
+	st.Judgement = &weights.StepJudgement{Regression: 0.311, RollbackAt: 100, Progress: 0.71, Within: 2, Remaining: "9m25s", CanaryRPS: 2.5}
+	st.LastAnalysis.Slow, st.LastAnalysis.SlowAbove = 12, 0.25
+	v := statusView{Namespace: "shop", Name: "web", Revision: "web-v2", HasStatus: true, Status: st, Quantile: 0.99, Now: testNow}
+	var b bytes.Buffer
+	renderStatus(&b, v)
+	assert.Contains(t, b.String(), "Evidence:    of regression 0.311 (rollback at 100); 71% of the way to showing the canary no worse than 2× stable\n")
+	assert.Contains(t, b.String(), "Forecast:    about 9m25s more at 2.5 canary req/s, if the canary is as healthy as stable\n")
+	assert.Contains(t, b.String(), "slower than 0.25s   12")
+
+	st.Judgement.Remaining = ""
+	b.Reset()
+	renderStatus(&b, statusView{Namespace: "shop", Name: "web", HasStatus: true, Status: st, Now: testNow})
+	assert.Contains(t, b.String(), "Forecast:    not expected to decide within max-step-duration at 2.5 canary req/s")
+}

@@ -40,16 +40,16 @@ func plannedRollouts() []rollout {
 		name: "Rollout 1", from: "web-v1", to: "web-v2", about: "a healthy release",
 		keys: map[string]string{
 			"canary-service": "web-v2", "steps": "10,25,50", "interval": "8s",
-			"min-requests": "20", "header": testerHeader,
+			"min-requests": "20", "max-error-rate": "5%", "header": testerHeader,
 		},
-		expected: "weight 10% -> 25% -> 50%, each step judged on Prometheus' figures for its 8 s window, then promotion",
+		expected: "weight 10% -> 25% -> 50%, each step at least 8 s and until the evidence shows web-v2 below max-error-rate 5% (about 85 error-free canary requests; the status forecasts when), then promotion",
 		note:     "nginx applies a change 1 to 4 s after it is written (it syncs at most every ~3.3 s), so the measured split trails the weight",
 		expect:   weights.PhaseSucceeded, showPluginAt: 2,
 	}, {
 		name: "Rollout 2", from: "web-v2", to: "web-v3",
 		about:    fmt.Sprintf("a release that answers %.0f%% 5xx", 100*badErrorRate),
 		keys:     map[string]string{"canary-service": "web-v3"},
-		expected: "the same plan; web-v3 breaks max-error-rate (default 1%) at its first step: automatic rollback",
+		expected: "the same plan; the evidence that web-v3 breaks max-error-rate (5%) rolls it back at its first step, within seconds",
 		note:     "plain users meet web-v3's errors only while it has its 10% share, and testers while the canary Ingress exists",
 		expect:   weights.PhaseFailed,
 	}}

@@ -1,0 +1,109 @@
+package controller
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// openWindow is what a look at one rollout's open step needs.
+type openWindow struct {
+	target     analysis.Target // Until is set at each look
+	thresholds analysis.Thresholds
+	spec       *annotations.Spec
+	status     weights.Status
+}
+
+// openWindows are the rollouts whose step is open, by queue key. The sync
+// that opens, moves or closes a step updates them; the scan reads them. They
+// are derived from the status annotations, so a restarted controller rebuilds
+// them with the first sync of every Ingress.
+type openWindows struct {
+	mu    sync.Mutex
+	byKey map[string]openWindow
+}
+
+func newOpenWindows() *openWindows { return &openWindows{byKey: map[string]openWindow{}} }
+
+// track records key's step as the status st leaves it: open, or closed.
+// It reports whether the step is open.
+func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Status, target analysis.Target) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	since, _, open := st.Window()
+	if !open {
+		delete(o.byKey, key)
+		return false
+	}
+	target.Since = since
+	o.byKey[key] = openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
+	return true
+}
+
+// follower is an Analyzer that keeps the counters of the windows it is told
+// are open, and only those (prom.Analyzer.FollowOnly).
+type follower interface {
+	Follow(t analysis.Target, now time.Time)
+}
+
+// follow tells the analyzer, if it cares, that t's window is open.
+func (c *Controller) follow(t analysis.Target, now time.Time) {
+	if f, ok := c.analyzer.(follower); ok {
+		f.Follow(t, now)
+	}
+}
+
+func (o *openWindows) forget(key string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.byKey, key)
+}
+
+func (o *openWindows) all() map[string]openWindow {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return maps.Clone(o.byKey)
+}
+
+// scanOpenWindows reads the evidence of every open step at every tick, so
+// that a regression is rolled back, and a step that has its evidence passes,
+// within a tick. Only a rollout whose step is decided goes on the urgent queue, whose
+// sync looks again and acts: every look sent through the queue would take
+// the workers' time that due steps need.
+func (c *Controller) scanOpenWindows(ctx context.Context) {
+	for _, key := range c.decidedWindows(ctx) {
+		c.urgent.Add(key)
+	}
+}
+
+// decidedWindows looks at every open step that is at least a tick old and
+// whose status is not yet due (the sync looks at those), and returns the keys
+// of those the evidence decides.
+func (c *Controller) decidedWindows(ctx context.Context) []string {
+	var decided []string
+	for key, w := range c.openWindows.all() {
+		now := c.opts.Now()
+		_, due, _ := w.status.Window()
+		if !now.Before(due) || !weights.LookDue(w.target.Since, due, now, c.opts.AnalysisTick) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		t := w.target
+		t.Until = now
+		v := c.metrics.timedLook(ctx, c.analyzer, "scan", t, w.thresholds)
+		if v.Outcome == analysis.Unavailable {
+			continue
+		}
+		if sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now); sv.Outcome != analysis.Hold {
+			decided = append(decided, key)
+		}
+	}
+	return decided
+}
