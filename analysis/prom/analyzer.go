@@ -54,15 +54,18 @@ type Analyzer struct {
 	// startReads are window-start reads in flight: rollouts whose steps began
 	// within fresh of one another wait for the same one.
 	startReads []*read
+	// failed is the latest read, if it failed: within fresh of it, its error
+	// answers instead of a new read (recentFailure).
+	failed *read
 }
 
 // read is one snapshot being read, outside w.mu; done is closed when snap or
-// err is set.
+// err is set. asked is the time of the analysis that started it.
 type read struct {
-	at   time.Time
-	done chan struct{}
-	snap *Snapshot
-	err  error
+	at, asked time.Time
+	done      chan struct{}
+	snap      *Snapshot
+	err       error
 }
 
 // keepRecent snapshots are enough to find the one nearest a new step's start,
@@ -143,12 +146,39 @@ func (w *Analyzer) Analyze(ctx context.Context, t analysis.Target, th analysis.T
 // Look measures t's window for the sequential judge: the verdict is Hold
 // with the measurement (the judge reads the counts), or Unavailable.
 func (w *Analyzer) Look(ctx context.Context, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
-	m, err := w.Measure(ctx, t, th)
+	return lookVerdict(w.Measure(ctx, t, th))
+}
+
+// LookOrReady is Look for a caller that must not wait for Prometheus: where
+// the measurement needs a read that has not landed, it starts the read and
+// returns, instead of a verdict, a channel closed when the read lands.
+// Looking again then answers, or, if the read failed, is Unavailable.
+//
+// The controller's workers use it: at 1,000 rollouts a worker that waited
+// for a refresh inside a sync was a worker not writing the steps that were
+// due meanwhile.
+func (w *Analyzer) LookOrReady(ctx context.Context, t analysis.Target, th analysis.Thresholds) (analysis.Verdict, <-chan struct{}) {
+	m, err := w.Measure(context.WithValue(ctx, noWaitKey{}, true), t, th)
+	if nr := (*notReady)(nil); errors.As(err, &nr) {
+		return analysis.Verdict{}, nr.ready
+	}
+	return lookVerdict(m, err), nil
+}
+
+func lookVerdict(m analysis.Measurement, err error) analysis.Verdict {
 	if err != nil {
 		return analysis.Verdict{Outcome: analysis.Unavailable, Reason: "prometheus: " + err.Error()}
 	}
 	return analysis.Verdict{Outcome: analysis.Hold, Measurement: m}
 }
+
+// noWaitKey marks a context whose Measure returns notReady instead of waiting.
+type noWaitKey struct{}
+
+// notReady is Measure's answer, under noWaitKey, where it would wait for a read.
+type notReady struct{ ready <-chan struct{} }
+
+func (*notReady) Error() string { return "waiting for a Prometheus read" }
 
 // Measure returns both sides' figures for t's window, from the snapshot nearest
 // its start to the latest snapshot (at most fresh old at t.Until), with the
@@ -226,18 +256,42 @@ func (w *Analyzer) current(ctx context.Context, now time.Time) (*Snapshot, error
 		}
 	}
 	r := w.refreshing
-	if r == nil {
+	failure := w.recentFailure(now)
+	if r == nil && failure == nil {
 		r = w.startRefresh(ctx, now)
 	}
 	if latest != nil && age < w.fresh+w.graceNow() {
 		return latest, nil
 	}
+	if r == nil {
+		return nil, failure
+	}
 	return w.wait(ctx, r)
 }
 
+// recentFailure is the error of the latest read if it failed within fresh of
+// now: a Prometheus outage then costs one read per fresh, not one per
+// analysis, and a caller that must not wait (LookOrReady) gets the error
+// instead of starting reads in a loop. w.mu is held.
+func (w *Analyzer) recentFailure(now time.Time) error {
+	if f := w.failed; f != nil && now.Sub(f.asked).Abs() < w.fresh {
+		return f.err
+	}
+	return nil
+}
+
 // wait waits for r without holding w.mu, so that analyses that need no read
-// go on meanwhile. w.mu is held on entry and on return.
+// go on meanwhile; under noWaitKey it returns notReady instead. w.mu is held
+// on entry and on return.
 func (w *Analyzer) wait(ctx context.Context, r *read) (*Snapshot, error) {
+	select {
+	case <-r.done:
+		return r.snap, r.err
+	default:
+	}
+	if ctx.Value(noWaitKey{}) != nil {
+		return nil, &notReady{ready: r.done}
+	}
 	w.mu.Unlock()
 	defer w.mu.Lock()
 	select {
@@ -274,7 +328,7 @@ func (w *Analyzer) latest() *Snapshot {
 
 // startRefresh reads the shared snapshot at now in the background.
 func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
-	r := w.startRead(ctx, now, func(s *Snapshot, err error) {
+	r := w.startRead(ctx, now, now, func(s *Snapshot, err error) {
 		w.refreshing = nil
 		if err != nil {
 			return
@@ -296,11 +350,12 @@ func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 	return r
 }
 
-// startRead reads a snapshot at `at` in the background and calls done with
-// w.mu held. The read outlives the analysis that asked for it (others wait for
-// it too), so it has its own timeout instead of the caller's cancellation.
-func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snapshot, error)) *read {
-	r := &read{at: at, done: make(chan struct{})}
+// startRead reads a snapshot at `at` for an analysis at asked in the
+// background, and calls done with w.mu held. The read outlives the analysis
+// that asked for it (others wait for it too), so it has its own timeout
+// instead of the caller's cancellation.
+func (w *Analyzer) startRead(ctx context.Context, at, asked time.Time, done func(*Snapshot, error)) *read {
+	r := &read{at: at, asked: asked, done: make(chan struct{})}
 	ctx = context.WithoutCancel(ctx)
 	keep := w.keepSet(at)
 	go func() {
@@ -314,6 +369,9 @@ func (w *Analyzer) startRead(ctx context.Context, at time.Time, done func(*Snaps
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		r.snap, r.err = s, err
+		if w.failed = nil; err != nil {
+			w.failed = r
+		}
 		done(s, err)
 	}()
 	return r
@@ -353,8 +411,11 @@ func (w *Analyzer) readStart(ctx context.Context, t analysis.Target) (*Snapshot,
 			return w.wait(ctx, r)
 		}
 	}
+	if err := w.recentFailure(t.Until); err != nil {
+		return nil, err
+	}
 	var r *read
-	r = w.startRead(ctx, t.Since, func(s *Snapshot, err error) {
+	r = w.startRead(ctx, t.Since, t.Until, func(s *Snapshot, err error) {
 		w.startReads = slices.DeleteFunc(w.startReads, func(p *read) bool { return p == r })
 		if err != nil {
 			return
@@ -399,7 +460,14 @@ func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
 	return found
 }
 
+// take reads a snapshot at `at` keeping keep (nil: all). With nothing to
+// keep it asks nothing: an idle controller sends no query.
 func (w *Analyzer) take(ctx context.Context, at time.Time, keep map[group]bool) (*Snapshot, error) {
+	if keep != nil && len(keep) == 0 {
+		s := newSnapshot(at)
+		s.partial = true
+		return s, nil
+	}
 	w.queries.Add(3)
 	began := time.Now()
 	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep)

@@ -13,9 +13,10 @@ import (
 type Dialect interface {
 	// Name is the router's name, as --router takes it.
 	Name() string
-	// Queries are a snapshot's three batched instant queries. They are
-	// constants: no label value from a Kubernetes object ever goes into PromQL.
-	Queries() Queries
+	// Queries are a snapshot's three batched instant queries, for the
+	// groups only names, or for every group when only is nil. Label values
+	// enter them only through anyOf.
+	Queries(only []group) Queries
 	// File says where one answered sample belongs: its group (what a snapshot
 	// indexes and a window start keeps) and its labels. ok is false for a
 	// sample that no rollout can use.

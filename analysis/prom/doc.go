@@ -16,10 +16,11 @@
 // costs three queries. With ServeStale, the refresh runs in the background and
 // the previous snapshot answers meanwhile (up to fresh+grace old), so that a
 // step that comes due is not taken late by the one to two seconds three queries
-// over 10,000 Ingresses take. The queries are constants: no namespace, Ingress or
-// upstream name ever goes into PromQL, so no label value can change what is
-// asked or break a query. Each series is picked out of the answer by comparing
-// label values in Go.
+// over 10,000 Ingresses take. With FollowOnly (the controller's setting) the
+// queries ask only for the Ingresses whose windows are open: their names enter
+// PromQL as one regular expression of quoted literals (anyOf), so no label
+// value can change what else is asked or break a query. Each series is then
+// picked out of the answer by comparing label values in Go.
 //
 // A window's figures (delta.go) are the growth of its Ingress's counters from the
 // snapshot the window starts from to the latest snapshot, series by series. A

@@ -33,6 +33,20 @@ func (w *Analyzer) Follow(t analysis.Target, now time.Time) {
 	w.follow(g, now)
 }
 
+// Close says that t's window ended: its start snapshot is dropped, and
+// unless followOn (the rollout's next window is open) the next snapshots no
+// longer keep its group. Without it a finished rollout's counters stayed in
+// every query for the follow ttl.
+func (w *Analyzer) Close(t analysis.Target, followOn bool) {
+	g, _, _ := w.dialect.Sides(t)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.baseline, baselineKey{g, t.Since.UnixNano()})
+	if !followOn {
+		delete(w.followed, g)
+	}
+}
+
 // follow marks g as followed at now; w.mu is held.
 func (w *Analyzer) follow(g group, now time.Time) {
 	if w.followTTL > 0 && now.After(w.followed[g]) {
@@ -68,6 +82,9 @@ func (w *Analyzer) covering(ctx context.Context, g group, now time.Time) error {
 		}
 		r := w.refreshing
 		if r == nil {
+			if err := w.recentFailure(now); err != nil {
+				return err
+			}
 			r = w.startRefresh(ctx, now)
 		}
 		if _, err := w.wait(ctx, r); err != nil {

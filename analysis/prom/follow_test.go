@@ -61,6 +61,20 @@ func TestFollowOnlyKeepsTheOpenWindowsAndMeasuresAlike(t *testing.T) {
 	// One refresh per tick, and no window-start read: the snapshot taken just
 	// after each step started already kept its Ingress.
 	assert.Equal(t, int64(3*(1+6)), few.Queries())
+	// Prometheus was asked for those 5 Ingresses alone: per query, their
+	// stable and canary series (and two buckets of each).
+	assert.LessOrEqual(t, fake.answered, 7*(5*2+5*2+5*2*2), "samples answered in 7 refreshes")
+}
+
+// With no window open, a refresh asks Prometheus nothing.
+func TestFollowOnlyAsksNothingWhenNoWindowIsOpen(t *testing.T) {
+	fake := fleetCounters()
+	few := NewAnalyzer(fake, 2*time.Second, time.Second).FollowOnly(time.Minute)
+	s, err := few.take(context.Background(), t0, map[group]bool{})
+	require.NoError(t, err)
+	assert.Empty(t, s.groups)
+	assert.Zero(t, few.Queries())
+	assert.Empty(t, fake.queries)
 }
 
 // A window measured without having been followed (after a restart, or an
@@ -99,4 +113,28 @@ func TestFollowOnlyForgetsClosedWindows(t *testing.T) {
 	assert.False(t, kept, "web1 was last followed 60 s ago")
 	_, kept = few.latest().groups[group{"shop", "web0"}]
 	assert.True(t, kept)
+}
+
+// A window that ended is dropped at once: its start, and, when the rollout
+// has no next window, its Ingress from the next queries.
+func TestCloseDropsAnEndedWindow(t *testing.T) {
+	fake := fleetCounters()
+	few := NewAnalyzer(fake, 2*time.Second, time.Second).FollowOnly(time.Hour)
+	since := t0.Add(60 * time.Second)
+	for i := range 2 {
+		few.Follow(webTarget(i, since, since), since)
+	}
+	until := since.Add(10 * time.Second)
+	for i := range 2 {
+		_, err := few.Measure(context.Background(), webTarget(i, since, until), analysis.Thresholds{LatencyQuantile: 0.99})
+		require.NoError(t, err)
+	}
+	few.Close(webTarget(0, since, until), true)
+	few.Close(webTarget(1, since, until), false)
+	few.mu.Lock()
+	assert.NotContains(t, few.baseline, baselineKey{group{"shop", "web0"}, since.UnixNano()})
+	assert.NotContains(t, few.baseline, baselineKey{group{"shop", "web1"}, since.UnixNano()})
+	keep := few.keepSet(until)
+	few.mu.Unlock()
+	assert.Equal(t, map[group]bool{{"shop", "web0"}: true}, keep, "web0 steps on; web1 ended")
 }

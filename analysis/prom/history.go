@@ -91,6 +91,9 @@ func (w *Analyzer) Baseline(ctx context.Context, t analysis.Target, until time.T
 	}
 	matrix, ok := val.(model.Matrix)
 	if !ok {
+		if val == nil {
+			return analysis.Baseline{}, fmt.Errorf("query %q: no answer", q)
+		}
 		return analysis.Baseline{}, fmt.Errorf("query %q: want a matrix, got %s", q, val.Type())
 	}
 	return baselineOf(matrix), nil

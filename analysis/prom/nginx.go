@@ -22,16 +22,22 @@ type Nginx struct{}
 func (Nginx) Name() string { return "nginx" }
 
 // Queries implements Dialect. Summing away method, path, status and host
-// keeps the answer to a few series per Ingress.
-func (Nginx) Queries() Queries {
+// keeps the answer to a few series per Ingress; only, when set, asks for its
+// Ingresses alone (their namespaces times their names, a superset that File
+// and the snapshot's keep set narrow).
+func (Nginx) Queries(only []group) Queries {
+	var in string
+	if only != nil {
+		in = `namespace=~` + anyOf("", scopes(only), "") + `,ingress=~` + anyOf("", names(only), "")
+	}
 	by := `sum by (namespace, ingress, service, canary, instance`
 	return Queries{
-		Requests: by + `) (` + nginxRequests + `)`,
-		Errors:   by + `) (` + nginxRequests + `{status=~"5.."})`,
+		Requests: by + `) (` + nginxRequests + selector(in) + `)`,
+		Errors:   by + `) (` + nginxRequests + selector(`status=~"5.."`, in) + `)`,
 		// Buckets are most of any answer (12 per side). Only Ingresses that
 		// have a canary need latency, so the rest are joined away in Prometheus.
-		Buckets: by + `, le) (` + nginxLatency +
-			` and on (namespace, ingress) group by (namespace, ingress) (` + nginxRequests + `{canary!=""}))`,
+		Buckets: by + `, le) (` + nginxLatency + selector(in) +
+			` and on (namespace, ingress) group by (namespace, ingress) (` + nginxRequests + selector(`canary!=""`, in) + `))`,
 	}
 }
 

@@ -106,7 +106,7 @@ func TestRealPrometheus(t *testing.T) {
 		assert.Len(t, refresh, 3, "at until: %d rollouts over %d+ Ingresses", len(rollouts), bulkIngresses)
 		assert.Len(t, start, 3, "one start read for the first steps")
 		for _, q := range append(atStart.sent, atUntil.sent...) {
-			assert.Contains(t, []string{Nginx{}.Queries().Requests, Nginx{}.Queries().Errors, Nginx{}.Queries().Buckets}, q.query)
+			assert.Contains(t, []string{Nginx{}.Queries(nil).Requests, Nginx{}.Queries(nil).Errors, Nginx{}.Queries(nil).Buckets}, q.query)
 		}
 		assert.Equal(t, int64(len(rec.all())), w.Queries())
 	})
@@ -209,6 +209,59 @@ func TestRealPrometheus(t *testing.T) {
 			}
 		}
 		assert.Len(t, rec.all(), before, "answered from the snapshots already taken")
+	})
+
+	t.Run("following some Ingresses asks Prometheus for theirs alone", func(t *testing.T) {
+		followed := []analysis.Target{web, bulkTarget(7, since, until)}
+		for _, s := range oddSeries() {
+			followed = append(followed, analysis.Target{Namespace: s.namespace, Ingress: s.ingress, CanaryUpstream: s.canary, Since: since, Until: until})
+		}
+		rec := &recordingAPI{API: promAPI}
+		few := NewAnalyzer(rec, realFresh, 5*time.Second).FollowOnly(time.Minute)
+		for _, f := range append(followed, injectionTargets(web)...) {
+			few.Follow(f, until)
+		}
+		for _, f := range followed {
+			m, err := few.Measure(context.Background(), f, analysis.Thresholds{LatencyQuantile: 0.99})
+			require.NoError(t, err, rolloutKey(f))
+			assert.Equal(t, round(atUntil.of(t, f).Canary), round(m.Canary), rolloutKey(f))
+			assert.Equal(t, round(atUntil.of(t, f).Stable), round(m.Stable), rolloutKey(f))
+		}
+		for _, target := range injectionTargets(web) {
+			m, err := few.Measure(context.Background(), target, analysis.Thresholds{LatencyQuantile: 0.99})
+			require.NoError(t, err, rolloutKey(target))
+			assert.Equal(t, analysis.Side{LatencySeconds: -1}, m.Canary, rolloutKey(target))
+		}
+		assert.Len(t, rec.all(), 6, "one refresh and one start read, for all of them")
+
+		// What Prometheus answers the followed groups' query: their series,
+		// odd label values included, and nobody else's.
+		want := map[group]bool{}
+		var only []group
+		for _, f := range followed {
+			g, _, _ := Nginx{}.Sides(f)
+			want[g] = true
+			only = append(only, g)
+		}
+		for _, q := range []string{Nginx{}.Queries(only).Requests, Nginx{}.Queries(only).Buckets} {
+			v, _, err := promAPI.Query(context.Background(), q, until)
+			require.NoError(t, err, q)
+			got := map[group]bool{}
+			for _, s := range v.(model.Vector) {
+				g, _, _ := Nginx{}.File(s.Metric)
+				got[g] = true
+			}
+			for g := range got {
+				if !want[g] {
+					// The matchers select namespaces times names.
+					assert.Contains(t, []string{"shop", "bulk", `shop\`, evilNamespace}, g.scope, "%q", g)
+				}
+			}
+			for g := range want {
+				assert.True(t, got[g], "%q answered by %s", g, q)
+			}
+			assert.Less(t, len(got), 12, "of %d+ Ingresses", bulkIngresses)
+		}
 	})
 
 	t.Run("analyze fails the canary", func(t *testing.T) {

@@ -108,18 +108,22 @@ func (s *Snapshot) only(g group) *Snapshot {
 // server) is not asked three things at once; ServeStale hides the time they
 // take from the analyses.
 //
-// keep, when not nil, are the groups to keep (see FollowOnly): the others'
-// samples are dropped as they are read, so that a snapshot of 10,000
-// Ingresses is never built only to be filtered.
+// keep, when not nil, are the groups to keep (see FollowOnly): the queries
+// ask for those alone, so that neither Prometheus nor the controller handles
+// 10,000 Ingresses' series to keep a few, and what else they answer (the
+// matchers select a superset) is dropped as it is read.
 func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time, keep map[group]bool) (*Snapshot, error) {
 	s := newSnapshot(at)
+	var only []group
 	if keep != nil {
 		s.partial = true
+		only = make([]group, 0, len(keep))
 		for g := range keep {
 			s.groups[g] = nil // kept, even if it has no series
+			only = append(only, g)
 		}
 	}
-	q := d.Queries()
+	q := d.Queries(only)
 	for _, step := range []struct {
 		query string
 		add   func(*series, model.Metric, float64)
@@ -171,6 +175,9 @@ func instantVector(ctx context.Context, api v1.API, q string, at time.Time) (mod
 	}
 	vec, ok := val.(model.Vector)
 	if !ok {
+		if val == nil {
+			return nil, fmt.Errorf("query %q: no answer", q)
+		}
 		return nil, fmt.Errorf("query %q: want a vector, got %s", q, val.Type())
 	}
 	return vec, nil

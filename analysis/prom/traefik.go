@@ -32,14 +32,25 @@ type Traefik struct{}
 func (Traefik) Name() string { return "traefik" }
 
 // Queries implements Dialect. Only the provider's services are asked for;
-// code, method and protocol are summed away.
-func (Traefik) Queries() Queries {
-	sel := `{service=~".+` + traefikProvider + `"}`
-	canaries := traefikRequests + `{service=~".+` + traefikCanary + traefikProvider + `"}`
+// code, method and protocol are summed away. only, when set, names each
+// upstream and its canary exactly.
+func (Traefik) Queries(only []group) Queries {
+	services, canaryServices := `service=~".+`+traefikProvider+`"`, `service=~".+`+traefikCanary+traefikProvider+`"`
+	if only != nil {
+		var stable, canary []string
+		for _, g := range only {
+			stable = append(stable, g.name+traefikProvider)
+			canary = append(canary, g.name+traefikCanary+traefikProvider)
+		}
+		services = `service=~` + anyOf("", append(stable, canary...), "")
+		canaryServices = `service=~` + anyOf("", canary, "")
+	}
+	sel := selector(services)
+	canaries := traefikRequests + selector(canaryServices)
 	by := `sum by (service, instance`
 	return Queries{
 		Requests: by + `) (` + traefikRequests + sel + `)`,
-		Errors:   by + `) (` + traefikRequests + `{service=~".+` + traefikProvider + `",code=~"5.."})`,
+		Errors:   by + `) (` + traefikRequests + selector(services, `code=~"5.."`) + `)`,
 		// Only upstreams that have a canary need latency: the canary's
 		// service and, named by stripping "-canary", its stable one.
 		Buckets: by + `, le) (` + traefikLatency + sel + ` and on (service) (` +

@@ -39,11 +39,11 @@ func (f *fakeTraefik) Query(_ context.Context, q string, ts time.Time, _ ...v1.O
 	for service, rate := range f.perSecond {
 		m := model.Metric{"service": model.LabelValue(service), "instance": "traefik:9188"}
 		switch q {
-		case d.Queries().Requests:
+		case d.Queries(nil).Requests:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(rate[0] * s)})
-		case d.Queries().Errors:
+		case d.Queries(nil).Errors:
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(rate[1] * s)})
-		case d.Queries().Buckets:
+		case d.Queries(nil).Buckets:
 			for _, le := range []string{"0.1", "+Inf"} {
 				mm := m.Clone()
 				mm["le"] = model.LabelValue(le)

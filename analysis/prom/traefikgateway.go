@@ -31,14 +31,18 @@ type TraefikGateway struct{}
 // Name implements Dialect.
 func (TraefikGateway) Name() string { return "traefik-gateway" }
 
-// Queries implements Dialect. Only HTTPRoute backendRefs are asked for.
-func (TraefikGateway) Queries() Queries {
-	sel := `{service=~"httproute-.+` + traefikGatewayProvider + `"}`
+// Queries implements Dialect. Only HTTPRoute backendRefs are asked for; only,
+// when set, those of its routes.
+func (TraefikGateway) Queries(only []group) Queries {
+	services := `service=~"httproute-.+` + traefikGatewayProvider + `"`
+	if only != nil {
+		services = `service=~` + anyOf("httproute-", names(only), "-gw-.+"+regexp.QuoteMeta(traefikGatewayProvider))
+	}
 	by := `sum by (service, instance`
 	return Queries{
-		Requests: by + `) (` + traefikRequests + sel + `)`,
-		Errors:   by + `) (` + traefikRequests + `{service=~"httproute-.+` + traefikGatewayProvider + `",code=~"5.."})`,
-		Buckets:  by + `, le) (` + traefikLatency + sel + `)`,
+		Requests: by + `) (` + traefikRequests + selector(services) + `)`,
+		Errors:   by + `) (` + traefikRequests + selector(services, `code=~"5.."`) + `)`,
+		Buckets:  by + `, le) (` + traefikLatency + selector(services) + `)`,
 	}
 }
 

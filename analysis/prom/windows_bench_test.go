@@ -44,12 +44,12 @@ func newBigCounters() *bigCounters {
 		for pod := range benchPods {
 			for _, canary := range []string{"", ns + "-" + ing + "-v2-80"} {
 				m := model.Metric{"namespace": model.LabelValue(ns), "ingress": model.LabelValue(ing), "canary": model.LabelValue(canary), "instance": model.LabelValue(fmt.Sprintf("10.0.0.%d:10254", pod))}
-				f.add(Nginx{}.Queries().Requests, m, 10)
-				f.add(Nginx{}.Queries().Errors, m, 0.1)
+				f.add(Nginx{}.Queries(nil).Requests, m, 10)
+				f.add(Nginx{}.Queries(nil).Errors, m, 0.1)
 				for b, le := range benchBuckets {
 					mm := m.Clone()
 					mm["le"] = model.LabelValue(le)
-					f.add(Nginx{}.Queries().Buckets, mm, 10*float64(b+1)/float64(len(benchBuckets)))
+					f.add(Nginx{}.Queries(nil).Buckets, mm, 10*float64(b+1)/float64(len(benchBuckets)))
 				}
 			}
 		}

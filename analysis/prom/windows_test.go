@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,6 +26,8 @@ type fakeCounters struct {
 	v1.API
 	mu      sync.Mutex
 	queries []time.Time
+	// answered counts the samples of every answer.
+	answered int
 	// at returns, per "namespace ingress canary [service]", requests and errors
 	// at a time; canary "-" is stable.
 	at func(t time.Time) map[string][2]float64
@@ -43,12 +48,15 @@ func (f *fakeCounters) Query(_ context.Context, q string, ts time.Time, _ ...v1.
 		if service != "" {
 			m["service"] = model.LabelValue(service)
 		}
-		switch q {
-		case Nginx{}.Queries().Requests:
+		if !selects(q, "namespace", ns) || !selects(q, "ingress", ing) {
+			continue
+		}
+		switch nginxQueryKind(q) {
+		case "requests":
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(v[0])})
-		case Nginx{}.Queries().Errors:
+		case "errors":
 			vec = append(vec, &model.Sample{Metric: m, Value: model.SampleValue(v[1])})
-		case Nginx{}.Queries().Buckets:
+		case "buckets":
 			for _, le := range []string{"0.1", "+Inf"} {
 				mm := m.Clone()
 				mm["le"] = model.LabelValue(le)
@@ -56,7 +64,38 @@ func (f *fakeCounters) Query(_ context.Context, q string, ts time.Time, _ ...v1.
 			}
 		}
 	}
+	f.mu.Lock()
+	f.answered += len(vec)
+	f.mu.Unlock()
 	return vec, nil, nil
+}
+
+// nginxQueryKind says which of Nginx's three queries q is, for any groups.
+func nginxQueryKind(q string) string {
+	switch {
+	case strings.Contains(q, nginxLatency):
+		return "buckets"
+	case strings.Contains(q, `status=~"5.."`):
+		return "errors"
+	case strings.HasPrefix(q, "sum by"):
+		return "requests"
+	}
+	return ""
+}
+
+// selects applies q's regular-expression matcher on label, if it has one, to
+// value, as Prometheus would (anchored).
+func selects(q, label, value string) bool {
+	_, rest, ok := strings.Cut(q, label+"=~")
+	if !ok {
+		return true
+	}
+	lit, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		return false
+	}
+	pattern, _ := strconv.Unquote(lit)
+	return regexp.MustCompile("^(?:" + pattern + ")$").MatchString(value)
 }
 
 func TestWindowsCountsOnlyTheStepAndBatchesQueries(t *testing.T) {
@@ -159,9 +198,11 @@ func TestWindowsUnavailable(t *testing.T) {
 		wantQueries int
 	}{
 		{"API error names the query", &failingAPI{err: errors.New("bad_data: parse error")}, good,
-			[]string{"prometheus: query \"" + Nginx{}.Queries().Requests + "\"", "bad_data: parse error"}, 1},
+			[]string{"prometheus: query \"" + Nginx{}.Queries(nil).Requests + "\"", "bad_data: parse error"}, 1},
 		{"not a vector", &failingAPI{answer: &model.Scalar{Value: 1}}, good,
 			[]string{"want a vector, got scalar"}, 1},
+		{"no answer and no error", &failingAPI{}, good,
+			[]string{"no answer"}, 1},
 		{"timeout", &failingAPI{block: true}, good,
 			[]string{"context deadline exceeded"}, 1},
 		{"no namespace", &failingAPI{}, analysis.Target{Ingress: "web", Since: t0, Until: t0.Add(time.Minute)},
