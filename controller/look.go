@@ -24,22 +24,36 @@ type look struct {
 // analyse measures the open step when the rollout needs a look
 // (weights.NextLook), and puts the measurement into in for Decide, which
 // reads its evidence. t names the rollout's traffic; analyse sets its window.
-func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target) {
+//
+// A worker never waits for Prometheus: where the look needs a read that has
+// not landed, a look that is not due is skipped (the scan and the due look
+// follow), and a due one returns the channel that closes when the read
+// lands, for the sync to stop and look again then (lookAgain).
+func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target) (ready <-chan struct{}) {
 	if in.Spec == nil || in.Invalid != nil {
-		return
+		return nil
 	}
 	next, ok := weights.NextLook(in.Spec, in.Status, in.Now, l.tick)
 	if !ok {
-		return
+		return nil
 	}
 	t.Since, t.Until = next.Since, next.Until
 	due := !in.Now.Before(*in.Status.NextCheck)
 	kind := "scan"
 	if due {
 		kind = "due"
+	}
+	measured, ready := l.metrics.timedLook(ctx, l.analyzer, kind, t, next.Thresholds, false)
+	if ready != nil {
+		if due {
+			return ready
+		}
+		return nil
+	}
+	if due {
 		l.metrics.stepLateness.Observe(in.Now.Sub(*in.Status.NextCheck).Seconds())
 	}
-	v := weights.CheckSplit(in.Spec, in.Status, l.metrics.timedLook(ctx, l.analyzer, kind, t, next.Thresholds), in.Now)
+	v := weights.CheckSplit(in.Spec, in.Status, measured, in.Now)
 	in.Verdict = &v
 	sv, _ := weights.JudgeLook(in.Spec, in.Status, v.Measurement, in.Now)
 	outcome := sv.Outcome
@@ -47,13 +61,32 @@ func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target)
 		outcome = v.Outcome
 	}
 	if !due && outcome == analysis.Hold {
-		return // nothing to write, nothing to count
+		return nil // nothing to write, nothing to count
 	}
 	l.metrics.analyses.WithLabelValues(l.namespace, l.name, string(outcome)).Inc()
 	l.log.Info("analysis", zap.String("outcome", string(outcome)), zap.String("reason", sv.Reason+v.Reason),
 		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrors", v.Measurement.Canary.Errors),
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrors", v.Measurement.Stable.Errors),
 		zap.Float64("canarySlow", v.Measurement.Canary.Slow), zap.Float64("regressionEvidence", sv.Regression))
+	return nil
+}
+
+// lookAgain calls add when ready closes: the sync that found its look not
+// ready ends at once, and its key is queued again when the read lands.
+func lookAgain(ctx context.Context, ready <-chan struct{}, add func()) {
+	go func() {
+		select {
+		case <-ready:
+			add()
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// readyLooker is an Analyzer whose look can answer "not yet, wait for this"
+// instead of waiting for Prometheus (prom.Analyzer.LookOrReady).
+type readyLooker interface {
+	LookOrReady(ctx context.Context, t analysis.Target, th analysis.Thresholds) (analysis.Verdict, <-chan struct{})
 }
 
 // seedBaseline gives a rollout that has none its dispersion estimate and
@@ -81,8 +114,13 @@ func (l look) seedBaseline(ctx context.Context, in weights.Input, d weights.Deci
 }
 
 // timedLook measures t's window with a and times it as kind ("due", "scan").
-func (m *Metrics) timedLook(ctx context.Context, a Analyzer, kind string, t analysis.Target, th analysis.Thresholds) analysis.Verdict {
+// Unless wait is set, a that can (readyLooker) answers with ready instead of
+// waiting for Prometheus.
+func (m *Metrics) timedLook(ctx context.Context, a Analyzer, kind string, t analysis.Target, th analysis.Thresholds, wait bool) (analysis.Verdict, <-chan struct{}) {
 	start := time.Now()
 	defer func() { m.analysisDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds()) }()
-	return a.Look(ctx, t, th)
+	if r, ok := a.(readyLooker); ok && !wait {
+		return r.LookOrReady(ctx, t, th)
+	}
+	return a.Look(ctx, t, th), nil
 }

@@ -50,7 +50,10 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	}
 	l := look{analyzer: analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: metricsName(name), log: log}
 	if known {
-		l.analyse(ctx, &in, routeTarget(route, in.Spec, w))
+		if ready := l.analyse(ctx, &in, routeTarget(route, in.Spec, w)); ready != nil {
+			lookAgain(ctx, ready, func() { c.queue.Add(key) })
+			return 0, nil
+		}
 	}
 	d := weights.Decide(c.opts.Machine, in)
 	// Status first, as for an Ingress: it is the intent a restart resumes from.
@@ -58,7 +61,7 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 		return 0, err
 	}
 	if in.Spec != nil && in.Invalid == nil {
-		c.openWindows.track(key, in.Spec, d.Status, routeTarget(route, in.Spec, w))
+		c.openWindows.track(key, in.Spec, d.Status, routeTarget(route, in.Spec, w)) // routes keep every group (no FollowOnly)
 	} else {
 		c.openWindows.forget(key)
 	}

@@ -17,6 +17,9 @@ type openWindow struct {
 	thresholds analysis.Thresholds
 	spec       *annotations.Spec
 	status     weights.Status
+	// decided is when the scan found the step decided (wall clock), zero
+	// until then: the sync that acts on it measures its lateness from it.
+	decided time.Time
 }
 
 // openWindows are the rollouts whose step is open, by queue key. The sync
@@ -31,24 +34,34 @@ type openWindows struct {
 func newOpenWindows() *openWindows { return &openWindows{byKey: map[string]openWindow{}} }
 
 // track records key's step as the status st leaves it: open, or closed.
-// It reports whether the step is open.
-func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Status, target analysis.Target) bool {
+// It reports whether the step is open, and the window that ended with this
+// status (the previous step's, or the last), if one did.
+func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Status, target analysis.Target) (open bool, ended *analysis.Target) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	old, had := o.byKey[key]
 	since, _, open := st.Window()
+	if had && (!open || !old.target.Since.Equal(since)) {
+		ended = &old.target
+	}
 	if !open {
 		delete(o.byKey, key)
-		return false
+		return false, ended
 	}
 	target.Since = since
-	o.byKey[key] = openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
-	return true
+	w := openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
+	if had && old.status.Step == st.Step && old.status.Phase == st.Phase {
+		w.decided = old.decided // the same step: a sync that did not act on it
+	}
+	o.byKey[key] = w
+	return true, ended
 }
 
 // follower is an Analyzer that keeps the counters of the windows it is told
 // are open, and only those (prom.Analyzer.FollowOnly).
 type follower interface {
 	Follow(t analysis.Target, now time.Time)
+	Close(t analysis.Target, followOn bool)
 }
 
 // follow tells the analyzer, if it cares, that t's window is open.
@@ -58,10 +71,42 @@ func (c *Controller) follow(t analysis.Target, now time.Time) {
 	}
 }
 
-func (o *openWindows) forget(key string) {
+// closeWindow tells the analyzer, if it cares, that the window ended ended;
+// followOn says whether the rollout's next window is open.
+func (c *Controller) closeWindow(ended *analysis.Target, followOn bool) {
+	if f, ok := c.analyzer.(follower); ok && ended != nil {
+		f.Close(*ended, followOn)
+	}
+}
+
+// decide marks key's step as decided by the scan at `at`.
+func (o *openWindows) decide(key string, at time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if w, ok := o.byKey[key]; ok && w.decided.IsZero() {
+		w.decided = at
+		o.byKey[key] = w
+	}
+}
+
+// decidedAt is when the scan found key's step decided, if it did.
+func (o *openWindows) decidedAt(key string) (time.Time, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	w, ok := o.byKey[key]
+	return w.decided, ok && !w.decided.IsZero()
+}
+
+// forget drops key's window, and returns it if there was one.
+func (o *openWindows) forget(key string) *analysis.Target {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	w, ok := o.byKey[key]
+	if !ok {
+		return nil
+	}
 	delete(o.byKey, key)
+	return &w.target
 }
 
 func (o *openWindows) all() map[string]openWindow {
@@ -77,6 +122,7 @@ func (o *openWindows) all() map[string]openWindow {
 // the workers' time that due steps need.
 func (c *Controller) scanOpenWindows(ctx context.Context) {
 	for _, key := range c.decidedWindows(ctx) {
+		c.openWindows.decide(key, time.Now())
 		c.urgent.Add(key)
 	}
 }
@@ -97,7 +143,8 @@ func (c *Controller) decidedWindows(ctx context.Context) []string {
 		}
 		t := w.target
 		t.Until = now
-		v := c.metrics.timedLook(ctx, c.analyzer, "scan", t, w.thresholds)
+		// The scan has its own goroutine: it may wait for Prometheus.
+		v, _ := c.metrics.timedLook(ctx, c.analyzer, "scan", t, w.thresholds, true)
 		if v.Outcome == analysis.Unavailable {
 			continue
 		}

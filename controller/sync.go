@@ -31,7 +31,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if apierrors.IsNotFound(err) {
 		// The canary Ingress has an ownerReference: the garbage collector removes it.
 		c.metrics.forget(namespace, name)
-		c.openWindows.forget(key)
+		c.closeWindow(c.openWindows.forget(key), false)
 		c.ownWrites.forget(namespace, name)
 		c.ownWrites.forget(namespace, preflight.CanaryName(name))
 		return 0, nil
@@ -47,7 +47,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	in.Now = c.opts.Now()
 	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log}
 	if in.Spec != nil {
-		l.analyse(ctx, &in, targetOf(primary, in.Spec, w))
+		if ready := l.analyse(ctx, &in, targetOf(primary, in.Spec, w)); ready != nil {
+			lookAgain(ctx, ready, func() { c.urgent.Add(key) })
+			return 0, nil
+		}
 	}
 
 	d := weights.Decide(c.opts.Machine, in)
@@ -56,13 +59,16 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err := c.writeStatus(ctx, primary, in, d); err != nil {
 		return 0, err
 	}
+	decided, wasDecided := c.openWindows.decidedAt(key)
 	if in.Spec != nil && in.Invalid == nil {
 		t := targetOf(primary, in.Spec, w)
-		if c.openWindows.track(key, in.Spec, d.Status, t) {
+		open, ended := c.openWindows.track(key, in.Spec, d.Status, t)
+		c.closeWindow(ended, open)
+		if open {
 			c.follow(t, in.Now)
 		}
 	} else {
-		c.openWindows.forget(key)
+		c.closeWindow(c.openWindows.forget(key), false)
 	}
 	for _, e := range d.Events {
 		c.record(primary, e, log)
@@ -70,6 +76,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	c.metrics.observe(namespace, name, d.Status, in.Status)
 	if err := c.applyTraffic(ctx, primary, in, w, d.Traffic); err != nil {
 		return 0, err
+	}
+	if wasDecided {
+		c.metrics.actedOn(decided, d.Status, in.Status)
 	}
 	if in.Spec != nil {
 		write := func(in weights.Input, d weights.Decision) error { return c.writeStatus(ctx, primary, in, d) }

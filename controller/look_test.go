@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/ingress-canary/ingress-canary/analysis"
+	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/weights"
+)
+
+// readyAnalyzer answers a look "not yet" while pending is set, as
+// prom.Analyzer.LookOrReady does while a Prometheus read is in flight.
+type readyAnalyzer struct {
+	*stubAnalyzer
+	pending chan struct{}
+	waited  int
+}
+
+func (r *readyAnalyzer) LookOrReady(ctx context.Context, t analysis.Target, th analysis.Thresholds) (analysis.Verdict, <-chan struct{}) {
+	if r.pending != nil {
+		r.waited++
+		return analysis.Verdict{}, r.pending
+	}
+	return r.Look(ctx, t, th), nil
+}
+
+// A due step whose look waits for Prometheus frees its worker: the sync
+// writes nothing and ends, and the key is queued again when the read lands.
+func TestDueLookThatWaitsForPrometheusRequeuesInsteadOfBlocking(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	ra := &readyAnalyzer{stubAnalyzer: f.analyzer}
+	f.ctrl.analyzer = ra
+	f.sync("web")
+	require.Equal(t, "10", f.status("web").Weight.String())
+
+	ra.pending = make(chan struct{})
+	f.now = t0.Add(time.Minute)
+	assert.Zero(t, f.sync("web"), "nothing to requeue after: the read's landing queues it")
+	assert.Empty(t, f.writes(), "no status, no weight while the look waits")
+	assert.Equal(t, "10", f.status("web").Weight.String())
+	assert.Zero(t, f.ctrl.urgent.Len())
+
+	close(ra.pending)
+	ra.pending = nil
+	require.NoError(t, wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) { return f.ctrl.urgent.Len() == 1, nil }), "queued again when the read landed")
+	key, _ := f.ctrl.urgent.Get()
+	f.ctrl.urgent.Done(key)
+	assert.Equal(t, ns+"/web", key)
+	f.sync("web")
+	assert.Equal(t, "50", f.status("web").Weight.String(), "the step is taken once the look answers")
+}
+
+// A look that is not due (an event's sync during an open step) and would
+// wait is skipped: the scan and the due look cover it.
+func TestLookThatIsNotDueIsSkippedWhileWaiting(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(map[string]string{annotations.KeyInterval: "10m"})), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	ra := &readyAnalyzer{stubAnalyzer: f.analyzer, pending: make(chan struct{})}
+	f.ctrl.analyzer = ra
+	f.ctrl.opts.AnalysisTick = 5 * time.Second
+	f.sync("web")
+	f.now = t0.Add(time.Minute)
+	f.sync("web")
+	assert.Equal(t, 1, ra.waited, "a tick-old step is looked at by its syncs")
+	assert.Empty(t, f.writes())
+	close(ra.pending)
+	time.Sleep(10 * time.Millisecond)
+	assert.Zero(t, f.ctrl.urgent.Len(), "nothing queued for a look that was not due")
+}
+
+// The sync that acts on the scan's decision measures how late it acted,
+// from the scan's finding to the status and the traffic written.
+func TestRollbackLatenessIsMeasuredFromTheScansDecision(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.ctrl.opts.AnalysisTick = 5 * time.Second
+	f.sync("web")
+	f.analyzer.verdict = measured(150, 45, 1350, 0)
+	f.now = t0.Add(15 * time.Second)
+	f.ctrl.scanOpenWindows(t.Context())
+	require.Equal(t, 1, f.ctrl.urgent.Len(), "the scan queued the rollback")
+	time.Sleep(30 * time.Millisecond) // the urgent queue's wait
+	f.sync("web")
+	require.Equal(t, weights.PhaseFailed, f.status("web").Phase)
+
+	var m dto.Metric
+	require.NoError(t, f.ctrl.metrics.decisionLateness.WithLabelValues("rollback").(prometheus.Histogram).Write(&m))
+	assert.Equal(t, uint64(1), m.GetHistogram().GetSampleCount())
+	assert.GreaterOrEqual(t, m.GetHistogram().GetSampleSum(), 0.03)
+	_, decided := f.ctrl.openWindows.decidedAt(ns + "/web")
+	assert.False(t, decided, "the window is closed with the rollback")
+}
