@@ -43,6 +43,9 @@ type Config struct {
 	// Prometheus, to tell refreshes from window-start reads.
 	TraceQueries bool
 	Seed         uint64
+	// Failing is how many rollouts of each run have a canary that answers
+	// 30 % 5xx, to measure rollbacks while the others step.
+	Failing int
 }
 
 // RunSpec is one measured run: a new controller process driving n rollouts.
@@ -89,6 +92,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&c.Deadline, "deadline", 30*time.Minute, "hard limit of the whole benchmark")
 	fs.IntVar(&c.Creators, "creators", 48, "objects created concurrently at set-up")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the fleet's request rates")
+	fs.IntVar(&c.Failing, "failing", 0, "rollouts of each run whose canary answers 30% 5xx (rolled back while the others step)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -114,6 +118,8 @@ func parseFlags(args []string) (Config, error) {
 		return c, fmt.Errorf("-ingresses %d: want 1 to 100000", c.Ingresses)
 	case c.Repeat < 1 || c.WriteLimit < 0:
 		return c, fmt.Errorf("-repeat %d -write-limit %s: want repeat >= 1, write-limit >= 0", c.Repeat, c.WriteLimit)
+	case c.Failing < 0 || c.Failing > c.Rollouts:
+		return c, fmt.Errorf("-failing %d: want 0 to -rollouts", c.Failing)
 	case c.Rollouts < 1 || c.Compare < 0:
 		return c, fmt.Errorf("-rollouts %d -compare %d: want at least one rollout", c.Rollouts, c.Compare)
 	case c.Ingresses/max(c.Rollouts, c.Compare) < runs:
@@ -144,6 +150,9 @@ func flagsOf(c Config) string {
 	}
 	if c.TraceQueries {
 		s += " -trace-queries"
+	}
+	if c.Failing > 0 {
+		s += fmt.Sprintf(" -failing %d", c.Failing)
 	}
 	if c.ControllerBin != "" {
 		s += " -controller-bin " + c.ControllerBin

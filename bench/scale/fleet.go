@@ -14,6 +14,8 @@ type ingressPlan struct {
 	// Rate is its requests per second; Errors the share answered 5xx, on
 	// both sides (a healthy canary errs like stable).
 	Rate, Errors float64
+	// CanaryErrors, when set, is the canary's share of 5xx instead (-failing).
+	CanaryErrors float64
 	// Run is the run whose rollouts include it, or -1.
 	Run int
 }
@@ -58,11 +60,25 @@ func planFleet(cfg Config) (*fleet, error) {
 			}
 			p.Run = r.Index
 			p.Rate = 50 * math.Pow(4, rng.Float64())
+			if i < cfg.Failing {
+				p.CanaryErrors = failingErrors
+			}
 			idx = append(idx, j)
 		}
 		f.runs = append(f.runs, idx)
 	}
 	return f, nil
+}
+
+// failingErrors is the share of 5xx of a failing canary (-failing).
+const failingErrors = 0.3
+
+// canaryErrors is the share of 5xx p's canary answers.
+func (p ingressPlan) canaryErrors() float64 {
+	if p.CanaryErrors > 0 {
+		return p.CanaryErrors
+	}
+	return p.Errors
 }
 
 // lookup finds an Ingress of the fleet by namespace and name.

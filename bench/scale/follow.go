@@ -15,6 +15,7 @@ import (
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/bench/internal/fakenginx"
 	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 )
 
 // follower makes the fake ingress-nginx split each Ingress's requests as the
@@ -61,8 +62,8 @@ func (f *follower) apply(obj any, deleted bool) {
 		return
 	}
 	owner := metav1.GetControllerOf(ing)
-	if owner == nil {
-		return
+	if owner == nil || ing.Name != preflight.CanaryName(owner.Name) {
+		return // not a canary Ingress: the keeper of a promotion's old stable is not followed
 	}
 	p, ok := f.fleet.lookup(ing.Namespace, owner.Name)
 	if !ok {
@@ -76,7 +77,7 @@ func (f *follower) apply(obj any, deleted bool) {
 	}
 	upstream, weight, err := canarySplit(ing)
 	if err == nil {
-		err = f.exporter.SetCanary(p.Namespace, p.Name, fakenginx.Canary{Upstream: upstream, Weight: weight, ErrorRatio: p.Errors}, now)
+		err = f.exporter.SetCanary(p.Namespace, p.Name, fakenginx.Canary{Upstream: upstream, Weight: weight, ErrorRatio: p.canaryErrors()}, now)
 	}
 	if err != nil {
 		f.errors.Add(1)

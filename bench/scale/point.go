@@ -17,8 +17,11 @@ type point struct {
 	writes map[string]float64
 	// queries is Prometheus' count of instant queries; queryTime their seconds.
 	queries, queryTime float64
-	// The controller's workqueue wait, work and reconcile histograms.
-	queue, work, reconcile histogram
+	// The controller's workqueue wait, work and reconcile histograms, and
+	// how long its due looks took (waits for Prometheus included).
+	queue, work, reconcile, dueLook histogram
+	// rollbacks is how late the controller acted on its decisions to roll back.
+	rollbacks histogram
 	// heap is the controller's Go heap in use, bytes.
 	heap float64
 	// cpu is the CPU seconds used so far: the controller, each component of
@@ -56,20 +59,22 @@ func (e endpoints) take(ctx context.Context, pid int) (point, error) {
 	p.queue = ctrl.hist("workqueue_queue_duration_seconds", ours)
 	p.work = ctrl.hist("workqueue_work_duration_seconds", ours)
 	p.reconcile = ctrl.hist("ingress_canary_reconcile_duration_seconds", nil)
+	p.rollbacks = ctrl.hist("ingress_canary_decision_lateness_seconds", func(l map[string]string) bool { return l["action"] == "rollback" })
+	p.dueLook = ctrl.hist("ingress_canary_analysis_duration_seconds", func(l map[string]string) bool { return l["look"] == "due" })
 	p.heap = ctrl.sum("go_memstats_heap_inuse_bytes", nil)
 	return p, nil
 }
 
 // period is what happened between two points.
 type period struct {
-	from, to               time.Time
-	writes                 map[string]float64
-	queries, queryTime     float64
-	queue, work, reconcile histogram
-	cpu                    float64 // controller cores
-	components             map[string]float64
-	machineBusy            float64 // cores
-	heapStart, heapEnd     float64
+	from, to                                   time.Time
+	writes                                     map[string]float64
+	queries, queryTime                         float64
+	queue, work, reconcile, dueLook, rollbacks histogram
+	cpu                                        float64 // controller cores
+	components                                 map[string]float64
+	machineBusy                                float64 // cores
+	heapStart, heapEnd                         float64
 }
 
 func (p period) Duration() time.Duration { return p.to.Sub(p.from) }
@@ -81,6 +86,7 @@ func between(a, b point) period {
 		writes:  diff(b.writes, a.writes),
 		queries: b.queries - a.queries, queryTime: b.queryTime - a.queryTime,
 		queue: b.queue.minus(a.queue), work: b.work.minus(a.work), reconcile: b.reconcile.minus(a.reconcile),
+		dueLook: b.dueLook.minus(a.dueLook), rollbacks: b.rollbacks.minus(a.rollbacks),
 		cpu:        (b.cpu - a.cpu) / secs,
 		components: map[string]float64{},
 		heapStart:  a.heap, heapEnd: b.heap,

@@ -143,7 +143,7 @@ func writeWrites(w io.Writer, runs []*RunResult) {
 		"had started (the benchmark's last write) until all had ended; in brackets per status change of a rollout (a step, a promotion stage, the end). "+
 		"Steady state: the period after all had ended.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| run | measured | status changes (steps + stages + ends) | ingresses | of them refused (4xx) | events | leases | other | steady state | ingresses | events | leases (controller's renewals) | Prometheus queries |")
+	fmt.Fprintln(w, "| run | measured | status changes (steps + stages + ends) | ingresses | of them refused (4xx) | events | leases | other | steady state (after the keepers went) | ingresses | events | leases (controller's renewals) | Prometheus queries |")
 	fmt.Fprintln(w, "|---|---:|---|---|---:|---|---:|---|---:|---:|---:|---|---:|")
 	for _, r := range runs {
 		m := r.Measured
@@ -156,11 +156,9 @@ func writeWrites(w io.Writer, runs []*RunResult) {
 		if other == "" {
 			other = "0"
 		}
-		var verbs, refused []string
-		for _, v := range []string{"POST", "PATCH", "PUT", "DELETE", "APPLY"} {
-			if n := m.writes["ingresses "+v]; n > 0 {
-				verbs = append(verbs, fmt.Sprintf("%s %.0f", v, n))
-			}
+		var refused []string
+		verbs := ingressVerbs(m.writes)
+		for _, v := range writeVerbs {
 			for k, n := range m.writes {
 				if code, ok := strings.CutPrefix(k, "ingresses "+v+"/"); ok && n > 0 {
 					refused = append(refused, fmt.Sprintf("%s %s %.0f", v, code, n))
@@ -175,7 +173,11 @@ func writeWrites(w io.Writer, runs []*RunResult) {
 			count(ts, kindAdvance)+count(ts, kindHold), count(ts, kindStage), count(ts, kindDone)+count(ts, kindFailed),
 			perChange(m.writes["ingresses"], changes), strings.Join(verbs, ", "), strings.Join(refused, ", "), perChange(m.writes["events"], changes), m.writes["leases"], other)
 		if q := r.Quiet; q != nil {
-			row += fmt.Sprintf(" %s | %.0f | %.0f | %.0f (%d) | %.0f |", q.Duration().Round(time.Second), q.writes["ingresses"], q.writes["events"],
+			quietIngresses := fmt.Sprintf("%.0f", q.writes["ingresses"])
+			if v := ingressVerbs(q.writes); len(v) > 0 {
+				quietIngresses += ": " + strings.Join(v, ", ")
+			}
+			row += fmt.Sprintf(" %s | %s | %.0f | %.0f (%d) | %.0f |", q.Duration().Round(time.Second), quietIngresses, q.writes["events"],
 				q.writes["leases"], r.QuietLeases, q.queries)
 		} else {
 			row += " – | | | | |"
@@ -183,6 +185,20 @@ func writeWrites(w io.Writer, runs []*RunResult) {
 		fmt.Fprintln(w, row)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeVerbs are the write verbs the report names.
+var writeVerbs = []string{"POST", "PATCH", "PUT", "DELETE", "APPLY"}
+
+// ingressVerbs are the Ingress writes of writes by verb, e.g. "PATCH 12".
+func ingressVerbs(writes map[string]float64) []string {
+	var verbs []string
+	for _, v := range writeVerbs {
+		if n := writes["ingresses "+v]; n > 0 {
+			verbs = append(verbs, fmt.Sprintf("%s %.0f", v, n))
+		}
+	}
+	return verbs
 }
 
 // queriesPerTick is Prometheus instant queries per controller analysis tick
@@ -230,10 +246,10 @@ func secs(s float64) time.Duration {
 }
 
 func writeInternals(w io.Writer, runs []*RunResult) {
-	fmt.Fprintln(w, "Controller internals over the measured period (its /metrics): the workqueue's wait and work, and one reconcile (analysis included).")
+	fmt.Fprintln(w, "Controller internals over the measured period (its /metrics): the workqueue's wait and work, one reconcile (analysis included), and a due step's look inside its sync (a wait for Prometheus included; a look that would wait answers at once and requeues instead since this column was added).")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| run | syncs | queue depth median / max (sampled each second) | queue wait mean / share over 1 s | work mean | reconcile p50 / p99 (from buckets) |")
-	fmt.Fprintln(w, "|---|---:|---|---|---|---|")
+	fmt.Fprintln(w, "| run | syncs | queue depth median / max (sampled each second) | queue wait mean / share over 1 s | work mean | reconcile p50 / p99 (from buckets) | due looks; p50 / p99 / mean | rollbacks: decision to rolled back, p50 / p99 / share over 1.02 s |")
+	fmt.Fprintln(w, "|---|---:|---|---|---|---|---|---|")
 	for _, r := range runs {
 		m := r.Measured
 		if m == nil {
@@ -244,9 +260,11 @@ func writeInternals(w io.Writer, runs []*RunResult) {
 			slices.Sort(d)
 			depth = fmt.Sprintf("%.0f / %.0f", d[(len(d)-1)/2], d[len(d)-1])
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s / %.1f %% | %s | %s / %s |\n", runName(r), m.work.Count, depth,
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s / %.1f %% | %s | %s / %s | %.0f; %s / %s / %s | %s |\n", runName(r), m.work.Count, depth,
 			dur(secs(m.queue.Mean())), 100*m.queue.Above(1), dur(secs(m.work.Mean())),
-			dur(secs(m.reconcile.Quantile(0.5))), dur(secs(m.reconcile.Quantile(0.99))))
+			dur(secs(m.reconcile.Quantile(0.5))), dur(secs(m.reconcile.Quantile(0.99))),
+			m.dueLook.Count, dur(secs(m.dueLook.Quantile(0.5))), dur(secs(m.dueLook.Quantile(0.99))), dur(secs(m.dueLook.Mean())),
+			rollbackLateness(m.rollbacks))
 	}
 	fmt.Fprintln(w)
 }
@@ -320,6 +338,10 @@ func writeGoals(w io.Writer, cfg Config, runs []*RunResult) {
 			strings.Split(medianMax(r.RSSQuiet), " /")[0]+" MiB", yes[r.HWM <= goalRSSMiB*1024])
 		seen, _ := lateness(r.Transitions)
 		fmt.Fprintf(w, "| step lateness p99 ≤ %s (run %s) | %s | %s |\n", dur(goalLateP99), runName(r), dur(seen.P99), yes[seen.N > 0 && seen.P99 <= goalLateP99])
+		if m := r.Measured; m != nil && m.rollbacks.Count > 0 {
+			// Buckets double from 1 ms: 1.024 s is the bound nearest 1 s.
+			fmt.Fprintf(w, "| every rollback within 1 s of its decision (run %s) | %s | %s |\n", runName(r), rollbackLateness(m.rollbacks), yes[m.rollbacks.Above(1.024) == 0])
+		}
 	}
 	var small, large *RunResult
 	for _, r := range runs {
@@ -342,4 +364,13 @@ func writeGoals(w io.Writer, cfg Config, runs []*RunResult) {
 			a, small.Spec.Rollouts, b, large.Spec.Rollouts, yes[b-a <= 1])
 	}
 	fmt.Fprintln(w)
+}
+
+// rollbackLateness is the controller's own measure of how late it rolled
+// back after the scan decided to (ingress_canary_decision_lateness_seconds).
+func rollbackLateness(h histogram) string {
+	if h.Count == 0 {
+		return "– (none)"
+	}
+	return fmt.Sprintf("%.0f: %s / %s / %.1f %%", h.Count, dur(secs(h.Quantile(0.5))), dur(secs(h.Quantile(0.99))), 100*h.Above(1.024))
 }

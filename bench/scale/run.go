@@ -7,12 +7,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/ingress-canary/ingress-canary/annotations"
+	"github.com/ingress-canary/ingress-canary/controller"
+	"github.com/ingress-canary/ingress-canary/preflight"
 	"github.com/ingress-canary/ingress-canary/weights"
 )
 
 // drain is how long after the last rollout ended the measured period goes
-// on, for the controller's last Events (sent in the background) to land.
+// on, for the controller's last Events (sent in the background) to land;
+// then it goes on until the keeper Ingresses are gone (waitKeepersGone).
 const drain = 5 * time.Second
 
 // promotionSettle is the controller's default --promotion-settle: a
@@ -115,6 +120,11 @@ func (b *bench) runOnce(ctx context.Context, spec RunSpec) (res *RunResult) {
 	res.Late = err != nil && ctx.Err() == nil
 	if err == nil {
 		err = sleep(ctx, drain)
+	}
+	if err == nil {
+		// The keeper Ingresses go KeepStableFor after each promotion's
+		// switch, later than the end: the steady state starts after them.
+		err = b.waitKeepersGone(ctx, spec, weights.DefaultConfig.KeepStableFor+time.Minute)
 	}
 	p1, err1 := b.points.take(ctx, proc.Pid())
 	if err1 != nil {
@@ -228,4 +238,39 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// waitKeepersGone waits until the controller has deleted every keeper
+// Ingress of the run's rollouts, at most limit.
+func (b *bench) waitKeepersGone(ctx context.Context, spec RunSpec, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		left := 0
+		list, err := b.client.NetworkingV1().Ingresses("").List(ctx, metav1.ListOptions{
+			LabelSelector: controller.ManagedByLabel + "=" + controller.ManagedByValue})
+		if err == nil {
+			for _, ing := range list.Items {
+				owner := metav1.GetControllerOf(&ing)
+				if p, ok := b.fleet.lookup(ing.Namespace, ownerName(owner)); ok && p.Run == spec.Index && ing.Name == preflight.KeeperName(p.Name) {
+					left++
+				}
+			}
+			if left == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d keeper Ingresses left after %s (last list error: %v)", left, limit, err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func ownerName(o *metav1.OwnerReference) string {
+	if o == nil {
+		return ""
+	}
+	return o.Name
 }
