@@ -56,9 +56,10 @@ type Controller struct {
 	// ingressIndex finds primaries by the Services they name.
 	ingressIndex cache.Indexer
 	synced       []cache.InformerSynced
-	// queue is event-driven work, urgent time-driven work (see queues.go).
-	queue, urgent workqueue.TypedRateLimitingInterface[string]
-	keyLocks      *keyLocks
+	// queue is event-driven work, urgent time-driven work, rollbacks the
+	// regressions the scan found (see queues.go).
+	queue, urgent, rollbacks workqueue.TypedRateLimitingInterface[string]
+	keyLocks                 *keyLocks
 	// syncKey is sync; tests replace it.
 	syncKey  func(ctx context.Context, key string) (time.Duration, error)
 	recorder record.EventRecorder
@@ -96,6 +97,7 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 		synced:       []cache.InformerSynced{ingInf.Informer().HasSynced, svcInf.Informer().HasSynced, epsInf.Informer().HasSynced},
 		queue:        newQueue(queueName),
 		urgent:       newQueue(urgentQueueName),
+		rollbacks:    newQueue(rollbackQueueName),
 		keyLocks:     newKeyLocks(),
 		recorder:     recorder,
 		analyzer:     analyzer,
@@ -244,11 +246,12 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
 	defer c.urgent.ShutDown()
+	defer c.rollbacks.ShutDown()
 	c.log.Info("waiting for informer caches")
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return fmt.Errorf("caches did not sync")
 	}
-	c.log.Info("starting workers", zap.Int("workers", workers), zap.Int("urgentWorkers", workers))
+	c.log.Info("starting workers", zap.Int("workers", workers), zap.Int("urgentWorkers", workers), zap.Int("rollbackWorkers", workers))
 	c.runWorkers(ctx, workers)
 	if c.opts.AnalysisTick > 0 {
 		// Non-sliding: a tick is a tick, however long the last scan took.

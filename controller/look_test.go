@@ -85,8 +85,9 @@ func TestRollbackLatenessIsMeasuredFromTheScansDecision(t *testing.T) {
 	f.analyzer.verdict = measured(150, 45, 1350, 0)
 	f.now = t0.Add(15 * time.Second)
 	f.ctrl.scanOpenWindows(t.Context())
-	require.Equal(t, 1, f.ctrl.urgent.Len(), "the scan queued the rollback")
-	time.Sleep(30 * time.Millisecond) // the urgent queue's wait
+	require.Equal(t, 1, f.ctrl.rollbacks.Len(), "the scan queued the rollback, on the rollback queue")
+	assert.Zero(t, f.ctrl.urgent.Len())
+	time.Sleep(30 * time.Millisecond) // the queue's wait
 	f.sync("web")
 	require.Equal(t, weights.PhaseFailed, f.status("web").Phase)
 

@@ -47,7 +47,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		decisionLateness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "ingress_canary_decision_lateness_seconds",
-			Help:    "From the scan finding a step decided to the sync that acted on it having written the status and the traffic, by action (rollback, step): the urgent queue's wait and the sync.",
+			Help:    "From the scan finding a step decided to the sync that acted on it having written the status and the traffic, by action (rollback, step): the queue's wait (rollback or urgent) and the sync.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}, []string{"action"}),
 		analysisDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{

@@ -11,23 +11,28 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// Two client-go workqueues, each with workers of its own, so that time-driven
-// work never waits behind event-driven work:
+// Three client-go workqueues, each with workers of its own, so that a
+// rollback never waits behind a step, and time-driven work never behind
+// event-driven work:
 //
+//   - rollbacks holds the rollouts the scan found regressing. At 1,000
+//     rollouts stepping together the urgent queue may hold hundreds of steps;
+//     a regression's traffic is taken back before any of them;
 //   - urgent holds what a rollout's clock or its analysis asks for: a step
 //     come due, the next promotion stage, a recheck (the requeue a sync
-//     returns), and a rollback the fast-fail scan found;
+//     returns), and a step the scan found decided;
 //   - queue holds what informer events ask for: an Ingress, Service or
 //     EndpointSlice changed, or the periodic resync. At 10,000 Ingresses a
 //     resync or a controller restart puts every Ingress on it at once, and a
 //     burst of steps' own writes echoes back through it.
 //
-// A key may sit on both; keyLocks make sure its two syncs never run at once,
+// A key may sit on several; keyLocks make sure its syncs never run at once,
 // so an urgent sync waits for at most the one sync of its own key that is
 // under way, never behind other keys.
 const (
-	queueName       = "ingress-canary"
-	urgentQueueName = "ingress-canary-urgent"
+	queueName         = "ingress-canary"
+	urgentQueueName   = "ingress-canary-urgent"
+	rollbackQueueName = "ingress-canary-rollback"
 )
 
 func newQueue(name string) workqueue.TypedRateLimitingInterface[string] {
@@ -71,7 +76,7 @@ func (k *keyLocks) lock(key string) func() {
 
 // runWorkers runs n workers on each queue until ctx ends.
 func (c *Controller) runWorkers(ctx context.Context, n int) {
-	for _, q := range []workqueue.TypedRateLimitingInterface[string]{c.urgent, c.queue} {
+	for _, q := range []workqueue.TypedRateLimitingInterface[string]{c.rollbacks, c.urgent, c.queue} {
 		for range n {
 			go wait.UntilWithContext(ctx, func(ctx context.Context) {
 				for c.processNextWorkItem(ctx, q) {

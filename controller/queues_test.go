@@ -26,7 +26,8 @@ type queueHarness struct {
 
 func newQueueHarness(t *testing.T, workers int) *queueHarness {
 	h := &queueHarness{
-		c:       &Controller{queue: newQueue("test"), urgent: newQueue("test-urgent"), keyLocks: newKeyLocks(), log: zap.NewNop()},
+		c: &Controller{queue: newQueue("test"), urgent: newQueue("test-urgent"), rollbacks: newQueue("test-rollback"),
+			keyLocks: newKeyLocks(), log: zap.NewNop()},
 		release: map[string]chan struct{}{}, running: map[string]int{}, requeue: map[string]time.Duration{},
 	}
 	h.c.syncKey = func(_ context.Context, key string) (time.Duration, error) {
@@ -59,6 +60,7 @@ func newQueueHarness(t *testing.T, workers int) *queueHarness {
 		cancel()
 		h.c.queue.ShutDown()
 		h.c.urgent.ShutDown()
+		h.c.rollbacks.ShutDown()
 	})
 	h.c.runWorkers(ctx, workers)
 	return h
@@ -89,9 +91,9 @@ func (h *queueHarness) hasStarted(key string) bool {
 	return false
 }
 
-// A due step, a promotion stage or a rollback (the urgent queue) is synced
-// while every worker of the event queue is busy and hundreds of status-only
-// syncs wait behind them.
+// A due step or a promotion stage (the urgent queue) is synced while every
+// worker of the event queue is busy and hundreds of status-only syncs wait
+// behind them.
 func TestUrgentWorkNeverWaitsBehindEventWork(t *testing.T) {
 	h := newQueueHarness(t, 2)
 	for i := range 300 {
@@ -105,11 +107,23 @@ func TestUrgentWorkNeverWaitsBehindEventWork(t *testing.T) {
 		"the due step is synced at once")
 	assert.GreaterOrEqual(t, h.c.queue.Len(), 290, "no event work was done in the meantime")
 	h.open("ns/due-step")
+}
 
-	// The fast-fail scan's rollback goes to the urgent queue too.
-	h.c.urgent.Add("ns/rollback")
-	require.Eventually(t, func() bool { return h.hasStarted("ns/rollback") }, 5*time.Second, time.Millisecond)
-	h.open("ns/rollback")
+// A rollback the scan found is synced while every worker of the urgent
+// queue is busy with steps and hundreds more steps wait, as when 1,000
+// rollouts step at once.
+func TestRollbackNeverWaitsBehindSteps(t *testing.T) {
+	h := newQueueHarness(t, 2)
+	for i := range 300 {
+		h.c.urgent.Add("ns/step-" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
+	}
+	require.Eventually(t, func() bool { return h.c.urgent.Len() >= 290 }, 5*time.Second, time.Millisecond,
+		"both urgent workers are blocked, the rest waits")
+	h.c.rollbacks.Add("ns/regression")
+	require.Eventually(t, func() bool { return h.hasStarted("ns/regression") }, 5*time.Second, time.Millisecond,
+		"the rollback is synced at once")
+	assert.GreaterOrEqual(t, h.c.urgent.Len(), 290, "no step was taken in the meantime")
+	h.open("ns/regression")
 }
 
 // A sync's requeue (the next step's due time, the next promotion stage) is

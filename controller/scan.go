@@ -117,21 +117,25 @@ func (o *openWindows) all() map[string]openWindow {
 
 // scanOpenWindows reads the evidence of every open step at every tick, so
 // that a regression is rolled back, and a step that has its evidence passes,
-// within a tick. Only a rollout whose step is decided goes on the urgent queue, whose
-// sync looks again and acts: every look sent through the queue would take
-// the workers' time that due steps need.
+// within a tick. Only a rollout whose step is decided is queued, as soon as
+// it is found, and its sync looks again and acts: every look sent through a
+// queue would take the workers' time that due steps need. A regression goes
+// on the rollback queue, ahead of every step (see queues.go).
 func (c *Controller) scanOpenWindows(ctx context.Context) {
-	for _, key := range c.decidedWindows(ctx) {
+	c.scan(ctx, func(key string, outcome analysis.Outcome) {
 		c.openWindows.decide(key, time.Now())
+		if outcome == analysis.Fail {
+			c.rollbacks.Add(key)
+			return
+		}
 		c.urgent.Add(key)
-	}
+	})
 }
 
-// decidedWindows looks at every open step that is at least a tick old and
-// whose status is not yet due (the sync looks at those), and returns the keys
-// of those the evidence decides.
-func (c *Controller) decidedWindows(ctx context.Context) []string {
-	var decided []string
+// scan looks at every open step that is at least a tick old and whose
+// status is not yet due (the sync looks at those), and calls decided with
+// the key and the outcome of each the evidence decides.
+func (c *Controller) scan(ctx context.Context, decided func(key string, outcome analysis.Outcome)) {
 	for key, w := range c.openWindows.all() {
 		now := c.opts.Now()
 		_, due, _ := w.status.Window()
@@ -149,8 +153,7 @@ func (c *Controller) decidedWindows(ctx context.Context) []string {
 			continue
 		}
 		if sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now); sv.Outcome != analysis.Hold {
-			decided = append(decided, key)
+			decided(key, sv.Outcome)
 		}
 	}
-	return decided
 }

@@ -54,7 +54,7 @@ func (e endpoints) take(ctx context.Context, pid int) (point, error) {
 	p.writes = apiWrites(api)
 	p.queries = prom.sum("prometheus_http_requests_total", isQueryHandler)
 	p.queryTime = prom.hist("prometheus_http_request_duration_seconds", isQueryHandler).Sum
-	// Every queue of the controller: ingress-canary, ingress-canary-urgent.
+	// Every queue of the controller: ingress-canary, -urgent, -rollback.
 	ours := func(l map[string]string) bool { return strings.HasPrefix(l["name"], "ingress-canary") }
 	p.queue = ctrl.hist("workqueue_queue_duration_seconds", ours)
 	p.work = ctrl.hist("workqueue_work_duration_seconds", ours)

@@ -66,7 +66,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 50, "Sustained rate of requests to the Kubernetes API.")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 100, "Burst of requests to the Kubernetes API.")
 	fs.BoolVar(&o.trimCache, "trim-cache", true, "Drop managedFields and kubectl's last-applied-configuration from cached objects; the controller reads neither, and they are most of an Ingress's size.")
-	fs.IntVar(&o.workers, "workers", 4, "Workers per queue: the urgent queue (due steps, promotion stages, rollbacks) and the queue of informer events each get this many. Each waits on the API server for its writes, and a due analysis may wait for Prometheus, so a few keep the queue moving.")
+	fs.IntVar(&o.workers, "workers", 4, "Workers per queue: the rollback queue (regressions the scan found), the urgent queue (due steps, promotion stages) and the queue of informer events each get this many. Each waits on the API server for its writes, so a few keep the queue moving.")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
 	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
