@@ -46,6 +46,9 @@ type Config struct {
 	// Failing is how many rollouts of each run have a canary that answers
 	// 30 % 5xx, to measure rollbacks while the others step.
 	Failing int
+	// firstStep is the share of the rollouts' first step: a failing canary
+	// regresses only past it (-steps).
+	firstStep float64
 }
 
 // RunSpec is one measured run: a new controller process driving n rollouts.
@@ -92,7 +95,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&c.Deadline, "deadline", 30*time.Minute, "hard limit of the whole benchmark")
 	fs.IntVar(&c.Creators, "creators", 48, "objects created concurrently at set-up")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the fleet's request rates")
-	fs.IntVar(&c.Failing, "failing", 0, "rollouts of each run whose canary answers 30% 5xx (rolled back while the others step)")
+	fs.IntVar(&c.Failing, "failing", 0, "rollouts of each run whose canary answers 30% 5xx once past its first step (rolled back while the others step)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -107,11 +110,13 @@ func parseFlags(args []string) (Config, error) {
 		return c, fmt.Errorf("-trim %q: want on, off or both", *trim)
 	}
 	c.ControllerArgs, c.ControllerEnv = strings.Fields(*extra), strings.Fields(*env)
-	if _, err := annotations.Parse(map[string]string{
+	spec, err := annotations.Parse(map[string]string{
 		annotations.KeyCanaryService: "v2", annotations.KeySteps: c.Steps, annotations.KeyInterval: c.Interval.String(),
-	}); err != nil {
+	})
+	if err != nil {
 		return c, fmt.Errorf("-steps %q -interval %s: %w", c.Steps, c.Interval, err)
 	}
+	c.firstStep = spec.Plan()[0].Ratio()
 	runs := len(c.Runs())
 	switch {
 	case c.Ingresses < 1 || c.Ingresses > 100000:

@@ -45,3 +45,16 @@ func TestDefaultsPlanDisjointRuns(t *testing.T) {
 	_, err = parseFlags([]string{"-trim", "maybe"})
 	assert.ErrorContains(t, err, "-trim")
 }
+
+// A failing canary errs like stable at the first step, and regresses past it.
+func TestFailingCanaryRegressesPastItsFirstStep(t *testing.T) {
+	cfg, err := parseFlags([]string{"-rollouts", "1000", "-compare", "0", "-trim", "on", "-failing", "20", "-steps", "5,25"})
+	require.NoError(t, err)
+	f, err := planFleet(cfg)
+	require.NoError(t, err)
+	failing, healthy := f.ingresses[f.runs[0][0]], f.ingresses[f.runs[0][20]]
+	assert.Equal(t, failing.Errors, failing.canaryErrors(0.05), "at the first step")
+	assert.Equal(t, failingErrors, failing.canaryErrors(0.25), "at the second")
+	assert.Equal(t, failingErrors, failing.canaryErrors(1), "promoted")
+	assert.Equal(t, healthy.Errors, healthy.canaryErrors(0.25))
+}

@@ -14,8 +14,9 @@ type ingressPlan struct {
 	// Rate is its requests per second; Errors the share answered 5xx, on
 	// both sides (a healthy canary errs like stable).
 	Rate, Errors float64
-	// CanaryErrors, when set, is the canary's share of 5xx instead (-failing).
-	CanaryErrors float64
+	// CanaryErrors, when set, is the canary's share of 5xx instead, once its
+	// weight is past FailsPast (-failing).
+	CanaryErrors, FailsPast float64
 	// Run is the run whose rollouts include it, or -1.
 	Run int
 }
@@ -61,7 +62,7 @@ func planFleet(cfg Config) (*fleet, error) {
 			p.Run = r.Index
 			p.Rate = 50 * math.Pow(4, rng.Float64())
 			if i < cfg.Failing {
-				p.CanaryErrors = failingErrors
+				p.CanaryErrors, p.FailsPast = failingErrors, cfg.firstStep
 			}
 			idx = append(idx, j)
 		}
@@ -73,9 +74,12 @@ func planFleet(cfg Config) (*fleet, error) {
 // failingErrors is the share of 5xx of a failing canary (-failing).
 const failingErrors = 0.3
 
-// canaryErrors is the share of 5xx p's canary answers.
-func (p ingressPlan) canaryErrors() float64 {
-	if p.CanaryErrors > 0 {
+// canaryErrors is the share of 5xx p's canary answers at weight (a share).
+// A failing canary is healthy at the first step and regresses at the second,
+// as a release that breaks only under more load does: its rollback then comes
+// while every other rollout steps, which is when it must not wait.
+func (p ingressPlan) canaryErrors(weight float64) float64 {
+	if p.CanaryErrors > 0 && weight > p.FailsPast {
 		return p.CanaryErrors
 	}
 	return p.Errors

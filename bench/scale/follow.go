@@ -77,7 +77,7 @@ func (f *follower) apply(obj any, deleted bool) {
 	}
 	upstream, weight, err := canarySplit(ing)
 	if err == nil {
-		err = f.exporter.SetCanary(p.Namespace, p.Name, fakenginx.Canary{Upstream: upstream, Weight: weight, ErrorRatio: p.canaryErrors()}, now)
+		err = f.exporter.SetCanary(p.Namespace, p.Name, fakenginx.Canary{Upstream: upstream, Weight: weight, ErrorRatio: p.canaryErrors(weight)}, now)
 	}
 	if err != nil {
 		f.errors.Add(1)
