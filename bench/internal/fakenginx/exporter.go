@@ -45,6 +45,8 @@ type ingress struct {
 // that share of the side's requests.
 type side struct {
 	upstream string
+	// labels are the side's series' labels but status.
+	labels   string
 	errors   float64
 	ok, fail *series
 }
@@ -89,8 +91,8 @@ type Canary struct {
 	Latency *Latency
 }
 
-// SetCanary gives the Ingress a canary side, or changes its weight, from time
-// at on. A different Upstream replaces the canary side (its old series go, as
+// SetCanary gives the Ingress a canary side, or changes its weight and its
+// share of errors, from time at on. A different Upstream replaces the canary side (its old series go, as
 // when ingress-nginx drops a removed upstream).
 func (x *Exporter) SetCanary(namespace, name string, c Canary, at time.Time) error {
 	if !(c.Weight >= 0 && c.Weight <= 1) {
@@ -112,6 +114,7 @@ func (x *Exporter) SetCanary(namespace, name string, c Canary, at time.Time) err
 	if ing.canary == nil {
 		ing.canary = x.newSide(ing, c.Upstream, c.ErrorRatio, c.Latency)
 	}
+	x.setErrors(ing.canary, c.ErrorRatio)
 	ing.weight = c.Weight
 	x.setRates(ing, t)
 	return nil
@@ -137,13 +140,21 @@ func (x *Exporter) dropCanary(ing *ingress, t float64) {
 
 func (x *Exporter) newSide(ing *ingress, upstream string, errorRatio float64, latency *Latency) *side {
 	labels := `canary="` + upstream + `",` + ing.labels
-	s := &side{upstream: upstream, errors: errorRatio, ok: newSeries(labels+`,status="200"`, latency)}
+	s := &side{upstream: upstream, labels: labels, ok: newSeries(labels+`,status="200"`, latency)}
 	x.series = append(x.series, s.ok)
-	if errorRatio > 0 {
-		s.fail = newSeries(labels+`,status="500"`, errorLatency)
+	x.setErrors(s, errorRatio)
+	return s
+}
+
+// setErrors sets the share of s's requests answered 5xx; the caller sets
+// the rates. The status="500" series appears with the first error, as
+// ingress-nginx's does.
+func (x *Exporter) setErrors(s *side, errorRatio float64) {
+	s.errors = errorRatio
+	if errorRatio > 0 && s.fail == nil {
+		s.fail = newSeries(s.labels+`,status="500"`, errorLatency)
 		x.series = append(x.series, s.fail)
 	}
-	return s
 }
 
 // setRates splits the Ingress's rate between its sides by its weight, from t on.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,18 +32,30 @@ func TestCounterBanksTheOldRate(t *testing.T) {
 
 // requests parses a scrape into each side's requests (canary label -> count)
 // and checks that the histograms agree with the counters.
-func requests(t *testing.T, b []byte) map[string]int64 {
+func requests(t *testing.T, b []byte) map[string]int64 { return requestsWithStatus(t, b, "") }
+
+// errorsOf is the 5xx of one side (its canary label).
+func errorsOf(t *testing.T, b []byte, side string) int64 { return requestsWithStatus(t, b, "5")[side] }
+
+// requestsWithStatus sums the requests whose status starts with prefix, by side.
+func requestsWithStatus(t *testing.T, b []byte, prefix string) map[string]int64 {
 	t.Helper()
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := p.TextToMetricFamilies(bytes.NewReader(b))
 	require.NoError(t, err)
 	out := map[string]int64{}
 	for i, m := range families[RequestsMetric].GetMetric() {
-		side := ""
+		side, status := "", ""
 		for _, l := range m.GetLabel() {
-			if l.GetName() == "canary" {
+			switch l.GetName() {
+			case "canary":
 				side = l.GetValue()
+			case "status":
+				status = l.GetValue()
 			}
+		}
+		if !strings.HasPrefix(status, prefix) {
+			continue
 		}
 		n := int64(m.GetCounter().GetValue())
 		out[side] += n
@@ -96,4 +109,12 @@ func TestCanaryShareFollowsTheWeight(t *testing.T) {
 	assert.NotContains(t, w4, "ns-v2-80")
 	assert.EqualValues(t, 250, w4["ns-v3-80"], "200s and 500s of the canary")
 	assert.Equal(t, 5, x.Series())
+
+	// A canary that starts failing at its next weight: its 500s appear then.
+	require.NoError(t, x.SetCanary("ns", "app", Canary{Upstream: "ns-v3-80", Weight: .25}, t0.Add(40*time.Second)))
+	require.NoError(t, x.SetCanary("ns", "other", Canary{Upstream: "ns-o2-80", Weight: .5}, t0.Add(40*time.Second)))
+	assert.Equal(t, 6, x.Series(), "other's canary has no 500s yet")
+	require.NoError(t, x.SetCanary("ns", "other", Canary{Upstream: "ns-o2-80", Weight: .5, ErrorRatio: .2}, t0.Add(50*time.Second)))
+	assert.Equal(t, 7, x.Series())
+	assert.Equal(t, int64(10), errorsOf(t, x.Render(nil, t0.Add(60*time.Second)), "ns-o2-80"), "20 % of 5/s for 10 s")
 }
