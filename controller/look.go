@@ -19,6 +19,9 @@ type look struct {
 	// namespace and name label the rollout's metrics series.
 	namespace, name string
 	log             *zap.Logger
+	// decided says the scan found the step decided: its sync must act, so
+	// its look is needed however early, as a due one is.
+	decided bool
 }
 
 // analyse measures the open step when the rollout needs a look
@@ -27,8 +30,9 @@ type look struct {
 //
 // A worker never waits for Prometheus: where the look needs a read that has
 // not landed, a look that is not due is skipped (the scan and the due look
-// follow), and a due one returns the channel that closes when the read
-// lands, for the sync to stop and look again then (lookAgain).
+// follow), and a due one, or one the scan decided, returns the channel that
+// closes when the read lands, for the sync to stop and look again then
+// (lookAgain).
 func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target) (ready <-chan struct{}) {
 	if in.Spec == nil || in.Invalid != nil {
 		return nil
@@ -45,7 +49,7 @@ func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target)
 	}
 	measured, ready := l.metrics.timedLook(ctx, l.analyzer, kind, t, next.Thresholds, false)
 	if ready != nil {
-		if due {
+		if due || l.decided {
 			return ready
 		}
 		return nil

@@ -98,3 +98,29 @@ func TestRollbackLatenessIsMeasuredFromTheScansDecision(t *testing.T) {
 	_, decided := f.ctrl.openWindows.decidedAt(ns + "/web")
 	assert.False(t, decided, "the window is closed with the rollback")
 }
+
+// A rollback the scan found, whose sync must wait for a Prometheus read, is
+// queued again on the rollback queue, never behind the urgent queue's steps.
+func TestRollbackThatWaitsForPrometheusStaysOnTheRollbackQueue(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	ra := &readyAnalyzer{stubAnalyzer: f.analyzer}
+	f.ctrl.analyzer = ra
+	f.ctrl.opts.AnalysisTick = 5 * time.Second
+	f.sync("web")
+	f.analyzer.verdict = measured(150, 45, 1350, 0)
+	f.now = t0.Add(15 * time.Second)
+	f.ctrl.scanOpenWindows(t.Context())
+	key, _ := f.ctrl.rollbacks.Get()
+	f.ctrl.rollbacks.Done(key)
+
+	ra.pending = make(chan struct{})
+	f.sync("web")
+	assert.Empty(t, f.writes(), "nothing written while the look waits")
+	close(ra.pending)
+	ra.pending = nil
+	require.NoError(t, wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) { return f.ctrl.rollbacks.Len() == 1, nil }), "queued again on the rollback queue")
+	assert.Zero(t, f.ctrl.urgent.Len())
+	f.sync("web")
+	assert.Equal(t, weights.PhaseFailed, f.status("web").Phase)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/weights"
+	"k8s.io/client-go/util/workqueue"
 )
 
 // openWindow is what a look at one rollout's open step needs.
@@ -19,7 +20,9 @@ type openWindow struct {
 	status     weights.Status
 	// decided is when the scan found the step decided (wall clock), zero
 	// until then: the sync that acts on it measures its lateness from it.
+	// outcome is what the scan found.
 	decided time.Time
+	outcome analysis.Outcome
 }
 
 // openWindows are the rollouts whose step is open, by queue key. The sync
@@ -51,7 +54,7 @@ func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Statu
 	target.Since = since
 	w := openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
 	if had && old.status.Step == st.Step && old.status.Phase == st.Phase {
-		w.decided = old.decided // the same step: a sync that did not act on it
+		w.decided, w.outcome = old.decided, old.outcome // the same step: a sync that did not act on it
 	}
 	o.byKey[key] = w
 	return true, ended
@@ -79,14 +82,22 @@ func (c *Controller) closeWindow(ended *analysis.Target, followOn bool) {
 	}
 }
 
-// decide marks key's step as decided by the scan at `at`.
-func (o *openWindows) decide(key string, at time.Time) {
+// decide marks key's step as decided by the scan at `at`, with outcome.
+func (o *openWindows) decide(key string, at time.Time, outcome analysis.Outcome) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if w, ok := o.byKey[key]; ok && w.decided.IsZero() {
-		w.decided = at
+		w.decided, w.outcome = at, outcome
 		o.byKey[key] = w
 	}
+}
+
+// regressing tells whether the scan found key's step failing.
+func (o *openWindows) regressing(key string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	w, ok := o.byKey[key]
+	return ok && !w.decided.IsZero() && w.outcome == analysis.Fail
 }
 
 // decidedAt is when the scan found key's step decided, if it did.
@@ -123,13 +134,20 @@ func (o *openWindows) all() map[string]openWindow {
 // on the rollback queue, ahead of every step (see queues.go).
 func (c *Controller) scanOpenWindows(ctx context.Context) {
 	c.scan(ctx, func(key string, outcome analysis.Outcome) {
-		c.openWindows.decide(key, time.Now())
-		if outcome == analysis.Fail {
-			c.rollbacks.Add(key)
-			return
-		}
-		c.urgent.Add(key)
+		c.openWindows.decide(key, time.Now(), outcome)
+		c.queueFor(key).Add(key)
 	})
+}
+
+// queueFor is the queue that time-driven work on key goes on: the rollback
+// queue while the scan has found its step regressing, so that a rollback
+// whose sync must wait for a Prometheus read is queued again there, not
+// behind hundreds of steps; the urgent queue otherwise.
+func (c *Controller) queueFor(key string) workqueue.TypedRateLimitingInterface[string] {
+	if c.openWindows.regressing(key) {
+		return c.rollbacks
+	}
+	return c.urgent
 }
 
 // scan looks at every open step that is at least a tick old and whose

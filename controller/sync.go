@@ -45,10 +45,12 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	in, w := c.read(primary)
 	in.Now = c.opts.Now()
-	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log}
+	decided, wasDecided := c.openWindows.decidedAt(key)
+	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log,
+		decided: wasDecided}
 	if in.Spec != nil {
 		if ready := l.analyse(ctx, &in, targetOf(primary, in.Spec, w)); ready != nil {
-			lookAgain(ctx, ready, func() { c.urgent.Add(key) })
+			lookAgain(ctx, ready, func() { c.queueFor(key).Add(key) })
 			return 0, nil
 		}
 	}
@@ -59,7 +61,6 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err := c.writeStatus(ctx, primary, in, d); err != nil {
 		return 0, err
 	}
-	decided, wasDecided := c.openWindows.decidedAt(key)
 	if in.Spec != nil && in.Invalid == nil {
 		t := targetOf(primary, in.Spec, w)
 		open, ended := c.openWindows.track(key, in.Spec, d.Status, t)
