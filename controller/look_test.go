@@ -124,3 +124,20 @@ func TestRollbackThatWaitsForPrometheusStaysOnTheRollbackQueue(t *testing.T) {
 	f.sync("web")
 	assert.Equal(t, weights.PhaseFailed, f.status("web").Phase)
 }
+
+// A regression the scan finds after a pass that no sync has acted on yet
+// sends the key to the rollback queue; lateness still counts from the first
+// decision.
+func TestRegressionAfterAPassGoesOnTheRollbackQueue(t *testing.T) {
+	o := newOpenWindows()
+	o.byKey["ns/web"] = openWindow{}
+	o.decide("ns/web", t0, analysis.Pass)
+	assert.False(t, o.regressing("ns/web"))
+	o.decide("ns/web", t0.Add(5*time.Second), analysis.Fail)
+	assert.True(t, o.regressing("ns/web"))
+	at, ok := o.decidedAt("ns/web")
+	require.True(t, ok)
+	assert.Equal(t, t0, at)
+	o.decide("ns/gone", t0, analysis.Fail)
+	assert.False(t, o.regressing("ns/gone"), "no open window, nothing to decide")
+}

@@ -10,9 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+	"k8s.io/client-go/util/workqueue"
 )
 
-// queueHarness runs a controller's two queues with a sync the test controls:
+// queueHarness runs a controller's three queues with a sync the test controls:
 // a key's sync blocks until the test releases it.
 type queueHarness struct {
 	c       *Controller
@@ -91,39 +92,37 @@ func (h *queueHarness) hasStarted(key string) bool {
 	return false
 }
 
-// A due step or a promotion stage (the urgent queue) is synced while every
-// worker of the event queue is busy and hundreds of status-only syncs wait
-// behind them.
-func TestUrgentWorkNeverWaitsBehindEventWork(t *testing.T) {
-	h := newQueueHarness(t, 2)
-	for i := range 300 {
-		h.c.queue.Add("ns/event-" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
+// Work on a queue of higher priority is synced at once while every worker
+// of a lower one is busy and hundreds of keys wait behind them:
+//   - a due step or a promotion stage (urgent) behind status-only and
+//     event-driven syncs;
+//   - a rollback the scan found behind steps, as when 1,000 rollouts step
+//     at once.
+func TestPriorityWorkNeverWaitsBehindBusyQueues(t *testing.T) {
+	for _, tc := range []struct{ name, busy, prio, key string }{
+		{"due step behind events", "event", "urgent", "ns/due-step"},
+		{"rollback behind steps", "urgent", "rollback", "ns/regression"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newQueueHarness(t, 2)
+			busy := h.named(tc.busy)
+			for i := range 300 {
+				busy.Add("ns/busy-" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
+			}
+			require.Eventually(t, func() bool { return busy.Len() >= 290 }, 5*time.Second, time.Millisecond,
+				"both workers of the busy queue are blocked, the rest waits")
+			h.named(tc.prio).Add(tc.key)
+			require.Eventually(t, func() bool { return h.hasStarted(tc.key) }, 5*time.Second, time.Millisecond,
+				"synced at once")
+			assert.GreaterOrEqual(t, busy.Len(), 290, "nothing of the busy queue was done in the meantime")
+			h.open(tc.key)
+		})
 	}
-	require.Eventually(t, func() bool { return h.c.queue.Len() >= 290 }, 5*time.Second, time.Millisecond,
-		"both event workers are blocked, the rest waits")
-
-	h.c.urgent.Add("ns/due-step")
-	require.Eventually(t, func() bool { return h.hasStarted("ns/due-step") }, 5*time.Second, time.Millisecond,
-		"the due step is synced at once")
-	assert.GreaterOrEqual(t, h.c.queue.Len(), 290, "no event work was done in the meantime")
-	h.open("ns/due-step")
 }
 
-// A rollback the scan found is synced while every worker of the urgent
-// queue is busy with steps and hundreds more steps wait, as when 1,000
-// rollouts step at once.
-func TestRollbackNeverWaitsBehindSteps(t *testing.T) {
-	h := newQueueHarness(t, 2)
-	for i := range 300 {
-		h.c.urgent.Add("ns/step-" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
-	}
-	require.Eventually(t, func() bool { return h.c.urgent.Len() >= 290 }, 5*time.Second, time.Millisecond,
-		"both urgent workers are blocked, the rest waits")
-	h.c.rollbacks.Add("ns/regression")
-	require.Eventually(t, func() bool { return h.hasStarted("ns/regression") }, 5*time.Second, time.Millisecond,
-		"the rollback is synced at once")
-	assert.GreaterOrEqual(t, h.c.urgent.Len(), 290, "no step was taken in the meantime")
-	h.open("ns/regression")
+// named is the harness's queue called name: event, urgent or rollback.
+func (h *queueHarness) named(name string) workqueue.TypedRateLimitingInterface[string] {
+	return map[string]workqueue.TypedRateLimitingInterface[string]{"event": h.c.queue, "urgent": h.c.urgent, "rollback": h.c.rollbacks}[name]
 }
 
 // A sync's requeue (the next step's due time, the next promotion stage) is

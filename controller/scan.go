@@ -6,10 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/util/workqueue"
+
 	"github.com/ingress-canary/ingress-canary/analysis"
 	"github.com/ingress-canary/ingress-canary/annotations"
 	"github.com/ingress-canary/ingress-canary/weights"
-	"k8s.io/client-go/util/workqueue"
 )
 
 // openWindow is what a look at one rollout's open step needs.
@@ -82,14 +83,23 @@ func (c *Controller) closeWindow(ended *analysis.Target, followOn bool) {
 	}
 }
 
-// decide marks key's step as decided by the scan at `at`, with outcome.
+// decide marks key's step as decided by the scan at `at`, with outcome. The
+// first decision's time stays (lateness counts from it); a regression found
+// after a pass not yet acted on replaces the outcome, so that its sync goes on
+// the rollback queue.
 func (o *openWindows) decide(key string, at time.Time, outcome analysis.Outcome) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if w, ok := o.byKey[key]; ok && w.decided.IsZero() {
+	w, ok := o.byKey[key]
+	switch {
+	case !ok:
+		return
+	case w.decided.IsZero():
 		w.decided, w.outcome = at, outcome
-		o.byKey[key] = w
+	case outcome == analysis.Fail:
+		w.outcome = outcome
 	}
+	o.byKey[key] = w
 }
 
 // regressing tells whether the scan found key's step failing.
