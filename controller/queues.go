@@ -27,8 +27,8 @@ import (
 //     burst of steps' own writes echoes back through it.
 //
 // A key may sit on several; keyLocks make sure its syncs never run at once,
-// so an urgent sync waits for at most the one sync of its own key that is
-// under way, never behind other keys.
+// so a rollback or an urgent sync waits for at most the one sync of its own
+// key that is under way, never behind other keys.
 const (
 	queueName         = "ingress-canary"
 	urgentQueueName   = "ingress-canary-urgent"

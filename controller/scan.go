@@ -106,8 +106,7 @@ func (o *openWindows) decide(key string, at time.Time, outcome analysis.Outcome)
 func (o *openWindows) regressing(key string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w, ok := o.byKey[key]
-	return ok && !w.decided.IsZero() && w.outcome == analysis.Fail
+	return o.byKey[key].outcome == analysis.Fail // set only with decided
 }
 
 // decidedAt is when the scan found key's step decided, if it did.

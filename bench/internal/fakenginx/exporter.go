@@ -92,8 +92,8 @@ type Canary struct {
 }
 
 // SetCanary gives the Ingress a canary side, or changes its weight and its
-// share of errors, from time at on. A different Upstream replaces the canary side (its old series go, as
-// when ingress-nginx drops a removed upstream).
+// share of errors, from time at on. A different Upstream replaces the canary
+// side (its old series go, as when ingress-nginx drops a removed upstream).
 func (x *Exporter) SetCanary(namespace, name string, c Canary, at time.Time) error {
 	if !(c.Weight >= 0 && c.Weight <= 1) {
 		return fmt.Errorf("fakenginx: canary weight %v of %s/%s is not in [0, 1]", c.Weight, namespace, name)
@@ -113,8 +113,9 @@ func (x *Exporter) SetCanary(namespace, name string, c Canary, at time.Time) err
 	}
 	if ing.canary == nil {
 		ing.canary = x.newSide(ing, c.Upstream, c.ErrorRatio, c.Latency)
+	} else {
+		x.setErrors(ing.canary, c.ErrorRatio)
 	}
-	x.setErrors(ing.canary, c.ErrorRatio)
 	ing.weight = c.Weight
 	x.setRates(ing, t)
 	return nil
