@@ -15,8 +15,8 @@ import (
 )
 
 // Analyzer measures step windows exactly and cheaply. Each refresh reads every
-// ingress-nginx counter with three batched queries, whatever the number of
-// rollouts, and keeps the result for a tick. A window's figures are the growth of
+// ingress-nginx counter with three batched queries (the buckets in parts
+// past bucketGroupsPerQuery followed groups), and keeps the result for a tick. A window's figures are the growth of
 // the counters from the snapshot nearest the step's start (within fresh+grace;
 // the previous step's passing analysis used one just before the new weight was
 // written) to the latest snapshot, with counter resets handled per series.
@@ -468,9 +468,8 @@ func (w *Analyzer) take(ctx context.Context, at time.Time, keep map[group]bool) 
 		s.partial = true
 		return s, nil
 	}
-	w.queries.Add(3)
 	began := time.Now()
-	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep)
+	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep, &w.queries)
 	if s != nil {
 		s.fetch = time.Since(began)
 	}

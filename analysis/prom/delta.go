@@ -32,8 +32,8 @@ func windowSide(base, cur *Snapshot, g group, match func(labels) bool) counters 
 		reset := c.requests < b.requests
 		out.requests += growth(b.requests, c.requests, reset)
 		out.errors += growth(b.errors, c.errors, reset)
-		for _, bk := range c.buckets {
-			out.buckets[bk.le] += growth(b.count(bk.le), bk.count, reset)
+		for i, le := range c.latency.les {
+			out.buckets[le] += growth(b.latency.count(le), c.latency.counts[i], reset)
 		}
 	}
 	return out
@@ -47,16 +47,6 @@ func find(list []series, want series) series {
 		}
 	}
 	return series{}
-}
-
-// count is the bucket's cumulative count, 0 when the series lacks it.
-func (s series) count(le float64) float64 {
-	for _, b := range s.buckets {
-		if b.le == le {
-			return b.count
-		}
-	}
-	return 0
 }
 
 func growth(before, now float64, reset bool) float64 {

@@ -10,12 +10,6 @@ import (
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-// seriesKey names one series in full, for building snapshots in tests.
-type seriesKey struct {
-	group
-	labels
-}
-
 func key(namespace, ingress, service, canary, instance string) seriesKey {
 	return seriesKey{group{namespace, ingress}, labels{service, canary, instance}}
 }
@@ -23,7 +17,7 @@ func key(namespace, ingress, service, canary, instance string) seriesKey {
 func snap(at time.Time, counts map[seriesKey]series) *Snapshot {
 	s := newSnapshot(at)
 	for k, c := range counts {
-		*s.upsert(k.group, k.labels) = series{labels: k.labels, requests: c.requests, errors: c.errors, buckets: c.buckets}
+		*s.upsert(k.group, k.labels) = series{labels: k.labels, requests: c.requests, errors: c.errors, latency: c.latency}
 	}
 	return s
 }

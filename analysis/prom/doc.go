@@ -11,9 +11,10 @@
 // Analyzer (analyzer.go) measures every rollout from shared snapshots
 // (snapshot.go). A snapshot is three instant queries, sum by (namespace,
 // ingress, service, canary, instance) of the request counter, of its 5xx part and of the
-// latency buckets (by le too), whatever the number of rollouts or Ingresses. It
+// latency buckets (by le too), whatever the number of Ingresses; past
+// bucketGroupsPerQuery followed groups the buckets are asked in parts. It
 // is refreshed when older than fresh (about half the analysis tick), so one tick
-// costs three queries. With ServeStale, the refresh runs in the background and
+// costs three queries (one more per further part). With ServeStale, the refresh runs in the background and
 // the previous snapshot answers meanwhile (up to fresh+grace old), so that a
 // step that comes due is not taken late by the one to two seconds three queries
 // over 10,000 Ingresses take. With FollowOnly (the controller's setting) the

@@ -138,3 +138,53 @@ func TestCloseDropsAnEndedWindow(t *testing.T) {
 	few.mu.Unlock()
 	assert.Equal(t, map[group]bool{{"shop", "web0"}: true}, keep, "web0 steps on; web1 ended")
 }
+
+// Past bucketGroupsPerQuery followed groups, a refresh asks their buckets in
+// parts, each answer bounded, and measures every window as one answer would.
+// The two namespaces share their Ingresses' names, so each part's matchers
+// select some of another part's groups too: kept, they would count twice.
+func TestFollowOnlyAsksManyGroupsBucketsInParts(t *testing.T) {
+	fleet := func() *fakeCounters {
+		return &fakeCounters{at: func(ts time.Time) map[string][2]float64 {
+			s := ts.Sub(t0).Seconds()
+			out := map[string][2]float64{}
+			for _, ns := range []string{"cart", "shop"} {
+				for i := range 300 {
+					out[fmt.Sprintf("%s web%d -", ns, i)] = [2]float64{90 * s, 0.5 * s}
+					out[fmt.Sprintf("%s web%d %s-web%d-v2-80", ns, i, ns, i)] = [2]float64{10 * s, 0.1 * s}
+				}
+			}
+			return out
+		}}
+	}
+	target := func(ns string, i int, since, until time.Time) analysis.Target {
+		return analysis.Target{Namespace: ns, Ingress: fmt.Sprintf("web%d", i), CanaryUpstream: fmt.Sprintf("%s-web%d-v2-80", ns, i), Since: since, Until: until}
+	}
+	// The fake matches every query's regular expressions against 1,200
+	// series, slowly: a long timeout.
+	all := NewAnalyzer(fleet(), 2*time.Second, time.Minute)
+	fake := fleet()
+	few := NewAnalyzer(fake, 2*time.Second, time.Minute).FollowOnly(time.Minute)
+	since := t0.Add(60 * time.Second)
+	for _, ns := range []string{"cart", "shop"} {
+		for i := range 300 {
+			few.Follow(target(ns, i, since, since), since)
+		}
+	}
+	th := analysis.Thresholds{LatencyQuantile: 0.99, MaxLatency: 100 * time.Millisecond}
+	until := since.Add(10 * time.Second)
+	for _, ns := range []string{"cart", "shop"} {
+		for _, i := range []int{0, 149, 150, 299} {
+			want, err := all.Measure(context.Background(), target(ns, i, since, until), th)
+			require.NoError(t, err)
+			got, err := few.Measure(context.Background(), target(ns, i, since, until), th)
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "%s/web%d", ns, i)
+			assert.Equal(t, 100.0, got.Canary.Timed, "%s/web%d: each bucket once", ns, i)
+		}
+	}
+	// Two refreshes (since and until), each the requests, the errors and
+	// 600 groups' buckets in 3 parts.
+	assert.Equal(t, int64(2*(2+3)), few.Queries())
+	assert.Len(t, fake.queries, 2*(2+3))
+}
