@@ -43,6 +43,10 @@ type Config struct {
 	// Prometheus, to tell refreshes from window-start reads.
 	TraceQueries bool
 	Seed         uint64
+	// MeasureFromAnnotated begins the measured period when the benchmark has
+	// annotated every rollout, not when the controller has started them all:
+	// at 3,000 rollouts the starts are themselves the backlog to measure.
+	MeasureFromAnnotated bool
 	// Failing is how many rollouts of each run have a canary that answers
 	// 30 % 5xx, to measure rollbacks while the others step.
 	Failing int
@@ -95,6 +99,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&c.Deadline, "deadline", 30*time.Minute, "hard limit of the whole benchmark")
 	fs.IntVar(&c.Creators, "creators", 48, "objects created concurrently at set-up")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the fleet's request rates")
+	fs.BoolVar(&c.MeasureFromAnnotated, "measure-from-annotated", false, "begin the measured period when the benchmark has annotated every rollout, not when every rollout has started (where the controller cannot start them all in time, e.g. 3,000 rollouts)")
 	fs.IntVar(&c.Failing, "failing", 0, "rollouts of each run whose canary answers 30% 5xx once past its first step (rolled back while the others step)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -147,6 +152,9 @@ func flagsOf(c Config) string {
 	}
 	s := fmt.Sprintf("-ingresses %d -rollouts %d -compare %d -repeat %d -trim %s -steps %s -interval %s -quiet %s -scrape-interval %s -write-limit %s",
 		c.Ingresses, c.Rollouts, c.Compare, c.Repeat, trim, c.Steps, c.Interval, c.Quiet, c.ScrapeInterval, c.WriteLimit)
+	if c.MeasureFromAnnotated {
+		s += " -measure-from-annotated"
+	}
 	if len(c.ControllerArgs) > 0 {
 		s += " -controller-args " + strconv.Quote(strings.Join(c.ControllerArgs, " "))
 	}

@@ -43,7 +43,7 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 	}
 	writeController(w, res.Runs)
 	writeLateness(w, cfg, res.Runs)
-	writeWrites(w, res.Runs)
+	writeWrites(w, res.Runs, cfg.MeasureFromAnnotated)
 	writeQueries(w, res.Runs)
 	writeInternals(w, res.Runs)
 	writeAgainstLimit(w, res.WriteLimit, res.Runs)
@@ -75,8 +75,8 @@ func medianMax(kb []int64) string {
 }
 
 func writeController(w io.Writer, runs []*RunResult) {
-	fmt.Fprintln(w, "| run | controller start → led, synced, idle | peak RSS (VmHWM) after sync / at end | RSS median / max, measured | RSS median / max, steady | Go heap in use at end | CPU, measured / steady |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| run | controller start → led, synced, idle | peak RSS (VmHWM) after sync / at end | RSS median / max, measured | RSS median / max, steady | RSS at end: anonymous / file (the binary) | Go heap in use at end | CPU, measured / steady |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range runs {
 		heap, cpu := "–", "–"
 		if r.Measured != nil {
@@ -86,8 +86,8 @@ func writeController(w io.Writer, runs []*RunResult) {
 				cpu = fmt.Sprintf("%.2f / %.3f cores", r.Measured.cpu, r.Quiet.cpu)
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s / %s | %s | %s | %s | %s |\n", runName(r), r.Startup.Round(100*time.Millisecond),
-			mib(r.HWMSynced), mib(r.HWM), medianMax(r.RSSMeasured), medianMax(r.RSSQuiet), heap, cpu)
+		fmt.Fprintf(w, "| %s | %s | %s / %s | %s | %s | %s / %s | %s | %s |\n", runName(r), r.Startup.Round(100*time.Millisecond),
+			mib(r.HWMSynced), mib(r.HWM), medianMax(r.RSSMeasured), medianMax(r.RSSQuiet), mib(r.RSSAnon), mib(r.RSSFile), heap, cpu)
 	}
 	fmt.Fprintln(w)
 }
@@ -138,9 +138,13 @@ func perChange(n float64, changes int) string {
 	return fmt.Sprintf("%.0f (%.2f)", n, n/float64(changes))
 }
 
-func writeWrites(w io.Writer, runs []*RunResult) {
-	fmt.Fprintln(w, "API writes (kube-apiserver's apiserver_request_total, verbs POST, PUT, PATCH, DELETE, APPLY), measured from the moment every rollout "+
-		"had started (the benchmark's last write) until all had ended; in brackets per status change of a rollout (a step, a promotion stage, the end). "+
+func writeWrites(w io.Writer, runs []*RunResult, fromAnnotated bool) {
+	from := "every rollout had started (the benchmark's last write)"
+	if fromAnnotated {
+		from = "the benchmark had annotated every rollout (its last write; -measure-from-annotated: the controller's starts count)"
+	}
+	fmt.Fprintln(w, "API writes (kube-apiserver's apiserver_request_total, verbs POST, PUT, PATCH, DELETE, APPLY), measured from the moment "+from+
+		" until all had ended; in brackets per status change of a rollout (a step, a promotion stage, the end). "+
 		"Steady state: the period after all had ended.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| run | measured | status changes (steps + stages + ends) | ingresses | of them refused (4xx) | events | leases | other | steady state (after the keepers went) | ingresses | events | leases (controller's renewals) | Prometheus queries |")

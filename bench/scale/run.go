@@ -34,12 +34,15 @@ type RunResult struct {
 	Err  error
 	Late bool
 	// Startup is from the controller's start to led, synced and idle;
-	// HWMSynced its peak RSS by then, HWM at the end (kB).
-	Startup        time.Duration
-	HWMSynced, HWM int64
-	StartErrors    int64
-	Started, Ended int
-	Phases         map[weights.Phase]int
+	// HWMSynced its peak RSS by then, HWM at the end (kB); RSSAnon and
+	// RSSFile split its RSS at the end: the heap and the runtime's memory,
+	// and the binary's own pages, which no Go memory limit counts.
+	Startup          time.Duration
+	HWMSynced, HWM   int64
+	RSSAnon, RSSFile int64
+	StartErrors      int64
+	Started, Ended   int
+	Phases           map[weights.Phase]int
 	// Transitions are every status change of the run's rollouts.
 	Transitions     []Transition
 	Measured, Quiet *period
@@ -105,17 +108,24 @@ func (b *bench) runOnce(ctx context.Context, spec RunSpec) (res *RunResult) {
 	starts := b.startRollouts(ctx, spec, &startErrors)
 	n := spec.Rollouts
 	steps := len(mustPlan(b.cfg))
-	if err := b.waitProgress(ctx, w, spec, "started", b.cfg.Interval+2*time.Minute, func(s, _ int) bool { return s == n }); err != nil {
+	startLimit := b.cfg.Interval + 2*time.Minute
+	limit := 2*(time.Duration(steps)*b.cfg.Interval+2*promotionSettle) + time.Minute
+	if b.cfg.MeasureFromAnnotated {
+		// The starts are measured too, and may take longer than startLimit.
 		starts.Wait()
-		return fail(err)
+		limit += startLimit
+	} else {
+		if err := b.waitProgress(ctx, w, spec, "started", startLimit, func(s, _ int) bool { return s == n }); err != nil {
+			starts.Wait()
+			return fail(err)
+		}
+		starts.Wait()
 	}
-	starts.Wait()
 	p0, err := b.points.take(ctx, proc.Pid())
 	if err != nil {
 		return fail(err)
 	}
-	b.logf("run %d: every rollout started; measuring until all have ended", spec.Index)
-	limit := 2*(time.Duration(steps)*b.cfg.Interval+2*promotionSettle) + time.Minute
+	b.logf("run %d: measuring until all have ended", spec.Index)
 	err = b.waitProgress(ctx, w, spec, "ended", limit, func(_, e int) bool { return e == n })
 	res.Late = err != nil && ctx.Err() == nil
 	if err == nil {
@@ -153,8 +163,8 @@ func (b *bench) runOnce(ctx context.Context, spec RunSpec) (res *RunResult) {
 	res.Quiet = &q
 	res.RSSQuiet, _ = rss.between(p1.at, p2.at)
 	res.QuietLeases = b.lease.count(p1.at, p2.at)
-	if v, err := statusKB(proc.Pid(), "VmHWM"); err == nil {
-		res.HWM = v["VmHWM"]
+	if v, err := statusKB(proc.Pid(), "VmHWM", "RssAnon", "RssFile"); err == nil {
+		res.HWM, res.RSSAnon, res.RSSFile = v["VmHWM"], v["RssAnon"], v["RssFile"]
 	}
 	res.LoadEnd = loadavg()
 	// Only now, outside the measured periods, does the benchmark query Prometheus.
