@@ -41,6 +41,10 @@ type Analyzer struct {
 	// within it; followed holds when each was last (see FollowOnly).
 	followTTL time.Duration
 	followed  map[group]time.Time
+	// opened is when each followed group's window started (Follow's
+	// t.Since): a window-start read keeps only the groups whose windows
+	// start near it (startKeep).
+	opened map[group]time.Time
 
 	mu     sync.Mutex
 	recent []*Snapshot // oldest first, at most keepRecent
@@ -60,9 +64,11 @@ type Analyzer struct {
 }
 
 // read is one snapshot being read, outside w.mu; done is closed when snap or
-// err is set. asked is the time of the analysis that started it.
+// err is set. asked is the time of the analysis that started it; keep is the
+// groups it keeps (nil: all).
 type read struct {
 	at, asked time.Time
+	keep      map[group]bool
 	done      chan struct{}
 	snap      *Snapshot
 	err       error
@@ -328,7 +334,7 @@ func (w *Analyzer) latest() *Snapshot {
 
 // startRefresh reads the shared snapshot at now in the background.
 func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
-	r := w.startRead(ctx, now, now, func(s *Snapshot, err error) {
+	r := w.startRead(ctx, now, now, w.keepSet(now), func(s *Snapshot, err error) {
 		w.refreshing = nil
 		if err != nil {
 			return
@@ -350,14 +356,13 @@ func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 	return r
 }
 
-// startRead reads a snapshot at `at` for an analysis at asked in the
-// background, and calls done with w.mu held. The read outlives the analysis
-// that asked for it (others wait for it too), so it has its own timeout
-// instead of the caller's cancellation.
-func (w *Analyzer) startRead(ctx context.Context, at, asked time.Time, done func(*Snapshot, error)) *read {
-	r := &read{at: at, asked: asked, done: make(chan struct{})}
+// startRead reads a snapshot at `at` keeping keep (nil: all) for an
+// analysis at asked in the background, and calls done with w.mu held. The
+// read outlives the analysis that asked for it (others wait for it too), so
+// it has its own timeout instead of the caller's cancellation.
+func (w *Analyzer) startRead(ctx context.Context, at, asked time.Time, keep map[group]bool, done func(*Snapshot, error)) *read {
+	r := &read{at: at, asked: asked, keep: keep, done: make(chan struct{})}
 	ctx = context.WithoutCancel(ctx)
-	keep := w.keepSet(at)
 	go func() {
 		defer close(r.done)
 		if w.timeout > 0 {
@@ -406,8 +411,9 @@ func (w *Analyzer) start(ctx context.Context, t analysis.Target) (*Snapshot, err
 // readStart reads the snapshot at t.Since, or waits for a read in flight
 // within fresh of it, and keeps it for the windows that start near it.
 func (w *Analyzer) readStart(ctx context.Context, t analysis.Target) (*Snapshot, error) {
+	g, _, _ := w.dialect.Sides(t)
 	for _, r := range w.startReads {
-		if r.at.Sub(t.Since).Abs() <= w.fresh {
+		if r.at.Sub(t.Since).Abs() <= w.fresh && (r.keep == nil || r.keep[g]) {
 			return w.wait(ctx, r)
 		}
 	}
@@ -415,7 +421,7 @@ func (w *Analyzer) readStart(ctx context.Context, t analysis.Target) (*Snapshot,
 		return nil, err
 	}
 	var r *read
-	r = w.startRead(ctx, t.Since, t.Until, func(s *Snapshot, err error) {
+	r = w.startRead(ctx, t.Since, t.Until, w.startKeep(t.Since, g), func(s *Snapshot, err error) {
 		w.startReads = slices.DeleteFunc(w.startReads, func(p *read) bool { return p == r })
 		if err != nil {
 			return

@@ -18,19 +18,23 @@ func (w *Analyzer) FollowOnly(ttl time.Duration) *Analyzer {
 	defer w.mu.Unlock()
 	w.followTTL = max(ttl, 0)
 	if w.followed == nil {
-		w.followed = map[group]time.Time{}
+		w.followed, w.opened = map[group]time.Time{}, map[group]time.Time{}
 	}
 	return w
 }
 
-// Follow says that t's window is open at now: the next snapshots keep its
-// group. The controller calls it when a step's window opens, so that the
-// snapshot taken just after the new weight was written can start the window.
+// Follow says that t's window, which started at t.Since, is open at now: the
+// next snapshots keep its group. The controller calls it when a step's window
+// opens, so that the snapshot taken just after the new weight was written can
+// start the window, and at every sync while it is open.
 func (w *Analyzer) Follow(t analysis.Target, now time.Time) {
 	g, _, _ := w.dialect.Sides(t)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.follow(g, now)
+	if w.followTTL > 0 && !t.Since.IsZero() {
+		w.opened[g] = t.Since
+	}
 }
 
 // Close says that t's window ended: its start snapshot is dropped, and
@@ -44,6 +48,7 @@ func (w *Analyzer) Close(t analysis.Target, followOn bool) {
 	delete(w.baseline, baselineKey{g, t.Since.UnixNano()})
 	if !followOn {
 		delete(w.followed, g)
+		delete(w.opened, g)
 	}
 }
 
@@ -64,10 +69,35 @@ func (w *Analyzer) keepSet(at time.Time) map[group]bool {
 	for g, last := range w.followed {
 		if at.Sub(last) > w.followTTL {
 			delete(w.followed, g)
+			delete(w.opened, g)
 			continue
 		}
 		keep[g] = true
 	}
+	return keep
+}
+
+// startKeep is the groups a window-start read at `at`, asked for g's window,
+// keeps: g and the followed groups whose windows start within fresh of at
+// (those that may share the read), or whose start is not known; nil for all.
+//
+// Such a read is needed where no kept snapshot is near a window's start: a
+// first step whose window opened while a refresh was in flight, or after a
+// restart. Keeping every followed group, each of these reads cost a refresh:
+// at 3,000 rollouts, first steps spread over 30 s asked a dozen of them, each
+// 14 queries over 3,000 Ingresses, and Prometheus fell minutes behind.
+// w.mu is held.
+func (w *Analyzer) startKeep(at time.Time, g group) map[group]bool {
+	keep := w.keepSet(at)
+	if keep == nil {
+		return nil
+	}
+	for other := range keep {
+		if since, ok := w.opened[other]; ok && since.Sub(at).Abs() > w.fresh {
+			delete(keep, other)
+		}
+	}
+	keep[g] = true
 	return keep
 }
 

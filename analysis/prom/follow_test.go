@@ -188,3 +188,41 @@ func TestFollowOnlyAsksManyGroupsBucketsInParts(t *testing.T) {
 	assert.Equal(t, int64(2*(2+3)), few.Queries())
 	assert.Len(t, fake.queries, 2*(2+3))
 }
+
+// A window-start read keeps the groups whose windows start near it, not
+// every followed group: each such read would otherwise cost as much as a
+// refresh.
+func TestStartReadKeepsTheWindowsThatStartNearIt(t *testing.T) {
+	all := NewAnalyzer(fleetCounters(), 2*time.Second, time.Minute)
+	fake := fleetCounters()
+	few := NewAnalyzer(fake, 2*time.Second, time.Minute).FollowOnly(time.Hour)
+	early, late := t0.Add(60*time.Second), t0.Add(120*time.Second)
+	for i := range 200 {
+		since := early
+		if i >= 100 {
+			since = late
+		}
+		few.Follow(webTarget(i, since, since), since)
+	}
+	until := late.Add(30 * time.Second)
+	th := analysis.Thresholds{LatencyQuantile: 0.99}
+	for _, i := range []int{150, 120} { // the second shares the first's start read
+		want, err := all.Measure(context.Background(), webTarget(i, late, until), th)
+		require.NoError(t, err)
+		got, err := few.Measure(context.Background(), webTarget(i, late, until), th)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "web%d", i)
+		assert.Greater(t, got.Stable.Requests, 0.0)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	require.Len(t, fake.queries, 6, "a refresh at until and one start read")
+	for i, at := range fake.queries {
+		if !at.Equal(late) {
+			continue
+		}
+		q := fake.texts[i]
+		assert.True(t, selects(q, "ingress", "web150") && selects(q, "ingress", "web120"), "the start read asks for the windows that started then: %s", q)
+		assert.False(t, selects(q, "ingress", "web7"), "a window that started a minute earlier: %s", q)
+	}
+}

@@ -26,6 +26,8 @@ type fakeCounters struct {
 	v1.API
 	mu      sync.Mutex
 	queries []time.Time
+	// texts are the queries, in the same order.
+	texts []string
 	// answered counts the samples of every answer.
 	answered int
 	// at returns, per "namespace ingress canary [service]", requests and errors
@@ -35,7 +37,7 @@ type fakeCounters struct {
 
 func (f *fakeCounters) Query(_ context.Context, q string, ts time.Time, _ ...v1.Option) (model.Value, v1.Warnings, error) {
 	f.mu.Lock()
-	f.queries = append(f.queries, ts)
+	f.queries, f.texts = append(f.queries, ts), append(f.texts, q)
 	f.mu.Unlock()
 	var vec model.Vector
 	for key, v := range f.at(ts) {
