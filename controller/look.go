@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -99,13 +100,20 @@ type readyLooker interface {
 // range query never delays a step's weight: a new step's first seconds are
 // what the data plane serves the canary first. write patches the status;
 // record emits the resulting Event.
+//
+// Nor does it keep the worker: an analyzer that can (readyBaseliner) reads
+// in the background, and again is called when the read lands, for the next
+// sync to seed the status.
 func (l look) seedBaseline(ctx context.Context, in weights.Input, d weights.Decision, t analysis.Target,
-	write func(weights.Input, weights.Decision) error, record func(weights.Event)) error {
+	write func(weights.Input, weights.Decision) error, record func(weights.Event), again func()) error {
 	if in.Spec == nil || in.Invalid != nil || !weights.NeedsBaseline(d.Status) {
 		return nil
 	}
 	var seed *analysis.Baseline
-	b, err := l.analyzer.Baseline(ctx, t, in.Now)
+	b, err := l.baseline(ctx, t, in.Now, again)
+	if err == errBaselineNotReady {
+		return nil
+	}
 	if err == nil {
 		seed = &b
 	}
@@ -115,6 +123,31 @@ func (l look) seedBaseline(ctx context.Context, in weights.Input, d weights.Deci
 	}
 	record(e)
 	return nil
+}
+
+// errBaselineNotReady says that a baseline is being read in the background.
+var errBaselineNotReady = errors.New("the baseline read has not landed")
+
+// baseline reads t's baseline without waiting where the analyzer can: then,
+// until the read lands, it returns errBaselineNotReady and calls again when
+// it does.
+func (l look) baseline(ctx context.Context, t analysis.Target, now time.Time, again func()) (analysis.Baseline, error) {
+	r, ok := l.analyzer.(readyBaseliner)
+	if !ok {
+		return l.analyzer.Baseline(ctx, t, now)
+	}
+	b, ready, err := r.BaselineOrReady(ctx, t, now)
+	if ready != nil {
+		lookAgain(ctx, ready, again)
+		return b, errBaselineNotReady
+	}
+	return b, err
+}
+
+// readyBaseliner is an Analyzer whose baseline read can answer "not yet,
+// wait for this" (prom.Analyzer.BaselineOrReady).
+type readyBaseliner interface {
+	BaselineOrReady(ctx context.Context, t analysis.Target, until time.Time) (analysis.Baseline, <-chan struct{}, error)
 }
 
 // timedLook measures t's window with a and times it as kind ("due", "scan").

@@ -141,3 +141,62 @@ func TestRegressionAfterAPassGoesOnTheRollbackQueue(t *testing.T) {
 	o.decide("ns/gone", t0, analysis.Fail)
 	assert.False(t, o.regressing("ns/gone"), "no open window, nothing to decide")
 }
+
+// baselineReadyAnalyzer answers a baseline the way prom.Analyzer's
+// BaselineOrReady does: not yet, until pending closes.
+type baselineReadyAnalyzer struct {
+	*stubAnalyzer
+	pending chan struct{}
+}
+
+func (r *baselineReadyAnalyzer) BaselineOrReady(ctx context.Context, t analysis.Target, until time.Time) (analysis.Baseline, <-chan struct{}, error) {
+	select {
+	case <-r.pending:
+		b, err := r.Baseline(ctx, t, until)
+		return b, nil, err
+	default:
+		return analysis.Baseline{}, r.pending, nil
+	}
+}
+
+// A rollout's start does not wait for the range query of stable's last
+// hour: the first step's weight is out, and the status is seeded by the sync
+// the query's landing queues, on the event queue.
+func TestBaselineSeedingNeverWaitsForPrometheus(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.analyzer.baseline = analysis.Baseline{RPS: 200, ErrorRate: 0.005, Span: time.Hour, Step: 30 * time.Second}
+	for range 120 {
+		f.analyzer.baseline.Dispersion.Add(30, 6000)
+	}
+	ra := &baselineReadyAnalyzer{stubAnalyzer: f.analyzer, pending: make(chan struct{})}
+	f.ctrl.analyzer = ra
+	f.sync("web")
+	assert.Equal(t, []string{
+		"patch ingresses web application/merge-patch+json", // the first step
+		"create ingresses web-canary",
+	}, f.writes(), "no seeding while the read is out")
+	assert.Equal(t, "10", f.status("web").Weight.String())
+	assert.Nil(t, f.status("web").Dispersion)
+	drain := func() {
+		for f.ctrl.queue.Len() > 0 { // the informer's echoes of the writes
+			key, _ := f.ctrl.queue.Get()
+			f.ctrl.queue.Done(key)
+		}
+	}
+	drain()
+	time.Sleep(20 * time.Millisecond)
+	drain()
+
+	close(ra.pending)
+	require.NoError(t, wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) { return f.ctrl.queue.Len() == 1, nil }), "queued again when the read landed")
+	key, _ := f.ctrl.queue.Get()
+	f.ctrl.queue.Done(key)
+	assert.Equal(t, ns+"/web", key)
+	assert.Zero(t, f.ctrl.urgent.Len(), "seeding is not a step")
+	f.sync("web")
+	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json"}, f.writes(), "seeded")
+	require.NotNil(t, f.status("web").Dispersion)
+	assert.Equal(t, 120.0, f.status("web").Dispersion.Intervals)
+	assert.Contains(t, f.events(), "Normal Forecast at 200 rps (0.50% errors), a healthy canary should take about 2m0s (stable's traffic over the last 1h0m0s, errors 1× as clustered as independent ones)")
+}

@@ -75,7 +75,8 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	if known {
 		write := func(in weights.Input, d weights.Decision) error { return c.writeStatus(ctx, route, in, d) }
 		record := func(e weights.Event) { c.record(route, e, log) }
-		if err := l.seedBaseline(ctx, in, d, routeTarget(route, in.Spec, w), write, record); err != nil {
+		again := func() { c.queue.Add(key) }
+		if err := l.seedBaseline(ctx, in, d, routeTarget(route, in.Spec, w), write, record, again); err != nil {
 			return 0, err
 		}
 	}

@@ -84,7 +84,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if in.Spec != nil {
 		write := func(in weights.Input, d weights.Decision) error { return c.writeStatus(ctx, primary, in, d) }
 		record := func(e weights.Event) { c.record(primary, e, log) }
-		if err := l.seedBaseline(ctx, in, d, targetOf(primary, in.Spec, w), write, record); err != nil {
+		// Seeding is a status write, not a step: the event queue's.
+		again := func() { c.queue.Add(key) }
+		if err := l.seedBaseline(ctx, in, d, targetOf(primary, in.Spec, w), write, record, again); err != nil {
 			return 0, err
 		}
 	}

