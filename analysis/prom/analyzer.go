@@ -16,8 +16,9 @@ import (
 
 // Analyzer measures step windows exactly and cheaply. Each refresh reads every
 // ingress-nginx counter with three batched queries (the buckets in parts
-// past bucketGroupsPerQuery followed groups), and keeps the result for a tick. A window's figures are the growth of
-// the counters from the snapshot nearest the step's start (within fresh+grace;
+// past bucketGroupsPerQuery followed groups), and keeps the result for a
+// tick. A window's figures are the growth of the counters from the snapshot
+// nearest the step's start (within fresh+grace;
 // the previous step's passing analysis used one just before the new weight was
 // written) to the latest snapshot, with counter resets handled per series.
 // Nothing is extrapolated, and no request counted in the starting snapshot

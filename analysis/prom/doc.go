@@ -53,10 +53,13 @@
 //     stale) takes its growth with it: both undercount. Pods must be scraped one
 //     by one (each its own instance), not through a load-balancing Service.
 //
-// After a controller restart no snapshot is near a window's start, so the start
-// is read at Since (the @ time of instant queries), once per window; rollouts
-// whose steps began within fresh of each other share the read. Prometheus must
-// still hold data at Since: where it holds none, every series counts from zero.
+// A followed window's start is kept as refreshes land (captureStarts), so a
+// first look that comes late still starts there. After a controller restart
+// no snapshot is near a window's start, so the start is read at Since (the @
+// time of instant queries), once per window; rollouts whose steps began within
+// fresh of each other share the read, which keeps only their groups. Prometheus
+// must still hold data at Since: where it holds none, every series counts from
+// zero.
 //
 // No query runs while Analyzer holds its lock: analyses that wait for a refresh
 // or a start read wait for it alone, and every other analysis goes on.

@@ -31,8 +31,8 @@ const historyKeep = 10 * time.Minute
 // side), it answers, with the read's error if it failed.
 //
 // The controller's workers use it when a rollout starts: every start waited
-// for its range query inside the sync, and at 3,000 rollouts starting within
-// a minute or two, the workers' time went to those waits.
+// for its range query inside the sync, a worker held by Prometheus once per
+// rollout.
 func (w *Analyzer) BaselineOrReady(ctx context.Context, t analysis.Target, until time.Time) (analysis.Baseline, <-chan struct{}, error) {
 	g, _, _ := w.dialect.Sides(t)
 	key := historyKey{g, t.StableService}
