@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,7 +32,7 @@ type look struct {
 // not landed, a look that is not due is skipped (the scan and the due look
 // follow), and a due one, or one the scan decided, returns the channel that
 // closes when the read lands, for the sync to stop and look again then
-// (lookAgain).
+// (whenReady).
 func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target) (ready <-chan struct{}) {
 	if in.Spec == nil || in.Invalid != nil {
 		return nil
@@ -76,9 +75,10 @@ func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target)
 	return nil
 }
 
-// lookAgain calls add when ready closes: the sync that found its look not
-// ready ends at once, and its key is queued again when the read lands.
-func lookAgain(ctx context.Context, ready <-chan struct{}, add func()) {
+// whenReady calls add when ready closes: the sync that found a Prometheus
+// read (a look's, or a baseline's) not landed ends at once, and its key is
+// queued again when the read lands.
+func whenReady(ctx context.Context, ready <-chan struct{}, add func()) {
 	go func() {
 		select {
 		case <-ready:
@@ -109,11 +109,12 @@ func (l look) seedBaseline(ctx context.Context, in weights.Input, d weights.Deci
 	if in.Spec == nil || in.Invalid != nil || !weights.NeedsBaseline(d.Status) {
 		return nil
 	}
-	var seed *analysis.Baseline
-	b, err := l.baseline(ctx, t, in.Now, again)
-	if err == errBaselineNotReady {
+	b, ready, err := l.baseline(ctx, t, in.Now)
+	if ready != nil {
+		whenReady(ctx, ready, again)
 		return nil
 	}
+	var seed *analysis.Baseline
 	if err == nil {
 		seed = &b
 	}
@@ -125,23 +126,15 @@ func (l look) seedBaseline(ctx context.Context, in weights.Input, d weights.Deci
 	return nil
 }
 
-// errBaselineNotReady says that a baseline is being read in the background.
-var errBaselineNotReady = errors.New("the baseline read has not landed")
-
-// baseline reads t's baseline without waiting where the analyzer can: then,
-// until the read lands, it returns errBaselineNotReady and calls again when
-// it does.
-func (l look) baseline(ctx context.Context, t analysis.Target, now time.Time, again func()) (analysis.Baseline, error) {
-	r, ok := l.analyzer.(readyBaseliner)
-	if !ok {
-		return l.analyzer.Baseline(ctx, t, now)
+// baseline reads t's baseline without waiting where the analyzer can
+// (readyBaseliner): until the read lands, ready is the channel that closes
+// when it does.
+func (l look) baseline(ctx context.Context, t analysis.Target, now time.Time) (b analysis.Baseline, ready <-chan struct{}, err error) {
+	if r, ok := l.analyzer.(readyBaseliner); ok {
+		return r.BaselineOrReady(ctx, t, now)
 	}
-	b, ready, err := r.BaselineOrReady(ctx, t, now)
-	if ready != nil {
-		lookAgain(ctx, ready, again)
-		return b, errBaselineNotReady
-	}
-	return b, err
+	b, err = l.analyzer.Baseline(ctx, t, now)
+	return b, nil, err
 }
 
 // readyBaseliner is an Analyzer whose baseline read can answer "not yet,

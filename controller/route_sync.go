@@ -51,7 +51,7 @@ func (c *RouteController) sync(ctx context.Context, key string) (time.Duration, 
 	l := look{analyzer: analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: metricsName(name), log: log}
 	if known {
 		if ready := l.analyse(ctx, &in, routeTarget(route, in.Spec, w)); ready != nil {
-			lookAgain(ctx, ready, func() { c.queue.Add(key) })
+			whenReady(ctx, ready, func() { c.queue.Add(key) })
 			return 0, nil
 		}
 	}

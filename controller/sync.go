@@ -50,7 +50,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		decided: wasDecided}
 	if in.Spec != nil {
 		if ready := l.analyse(ctx, &in, targetOf(primary, in.Spec, w)); ready != nil {
-			lookAgain(ctx, ready, func() { c.queueFor(key).Add(key) })
+			whenReady(ctx, ready, func() { c.queueFor(key).Add(key) })
 			return 0, nil
 		}
 	}

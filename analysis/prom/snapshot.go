@@ -217,16 +217,21 @@ func (s *Snapshot) setHistograms(gathered map[seriesKey][]bucket) {
 	for k, bs := range gathered {
 		slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
 		h := histogram{counts: make([]float64, len(bs))}
-		les := make([]float64, len(bs))
 		for i, b := range bs {
-			les[i], h.counts[i] = b.le, b.count
+			h.counts[i] = b.count
 		}
-		if i := slices.IndexFunc(bounds, func(known []float64) bool { return slices.Equal(known, les) }); i >= 0 {
+		i := slices.IndexFunc(bounds, func(known []float64) bool {
+			return slices.EqualFunc(known, bs, func(le float64, b bucket) bool { return le == b.le })
+		})
+		if i >= 0 {
 			h.les = bounds[i]
 		} else {
-			h.les = les
+			h.les = make([]float64, len(bs))
+			for i, b := range bs {
+				h.les[i] = b.le
+			}
 			if len(bounds) < maxSharedBounds {
-				bounds = append(bounds, les)
+				bounds = append(bounds, h.les)
 			}
 		}
 		s.upsert(k.group, k.labels).latency = h
