@@ -200,6 +200,32 @@ func TestSecondRolloutOnOneCanaryServiceIsRefused(t *testing.T) {
 	assert.Equal(t, weights.PhaseProgressing, f.status("a").Phase, "the first rollout carries on")
 }
 
+// Two rollouts that raced onto one canary Service: the one whose canary
+// Ingress was created first carries on, whatever the names. The cache keeps
+// the creation time for it; ordered by name, "web" would win here.
+func TestOlderCanaryIngressKeepsASharedCanaryService(t *testing.T) {
+	older := primary("zeta", optedIn(nil))
+	older.UID = "zeta"
+	older.Spec.Rules[0].Host = "zeta.example"
+	older.Spec.Rules[0].HTTP.Paths[0].Backend = backend("zeta-v1", 80)
+	younger := primary("web", optedIn(nil))
+	younger.UID = "web"
+	canaryOf := func(owner *networkingv1.Ingress, created time.Time) *networkingv1.Ingress {
+		c := renderCanary(owner, owner.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name, "web-v2", networkingv1.ServiceBackendPort{}, annotations.Routing{}, 1000)
+		c.CreationTimestamp = metav1.NewTime(created)
+		return c
+	}
+	f := newFixture(t, older, younger, canaryOf(older, t0.Add(-2*time.Minute)), canaryOf(younger, t0.Add(-time.Minute)),
+		service("zeta-v1"), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.sync("web")
+	st := f.status("web")
+	assert.Equal(t, weights.PhaseInvalid, st.Phase, st.Message)
+	assert.Contains(t, st.Message, "canary Ingress zeta-canary (of Ingress zeta) routes to it")
+	f.sync("zeta")
+	st = f.status("zeta")
+	assert.Equal(t, weights.PhaseProgressing, st.Phase, "the older rollout carries on: %s", st.Message)
+}
+
 func TestDefaultBackendIsWalked(t *testing.T) {
 	p := primary("web", optedIn(nil))
 	db := backend("web-v1", 80)

@@ -22,7 +22,7 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // Ingress, Service and EndpointSlice of the cluster, not only the rollouts',
 // so what it drops is most of the controller's memory:
 //
-//   - an Ingress keeps its spec, owners, our label, and the annotations the
+//   - an Ingress keeps its spec, owners, creation time, our label, and the annotations the
 //     controller reads: its own keys, ingress-nginx's canary keys and the
 //     legacy class; no status, no managedFields, no kubectl last-applied copy
 //     (on an applied Ingress most of its size);
@@ -61,10 +61,12 @@ func TrimForCache(obj any) (any, error) {
 	return obj, nil
 }
 
-// identity is the metadata every trimmed object keeps: enough for the cache's
-// keys and for telling an update from a resync.
+// identity is the metadata every trimmed Ingress keeps: enough for the
+// cache's keys, for telling an update from a resync, and the creation time,
+// by which the older of two rollouts that raced onto one canary Service keeps
+// it (without it they were ordered by name).
 func identity(m metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion, CreationTimestamp: m.CreationTimestamp}
 }
 
 func trimIngress(ing *networkingv1.Ingress) *networkingv1.Ingress {

@@ -20,7 +20,7 @@ func TestTrimForCacheDropsWhatIsNeverRead(t *testing.T) {
 	owner := metav1.OwnerReference{APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Name: "web", UID: "u-web", Controller: ptr(true)}
 	ing := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: "web-canary", Namespace: "shop", UID: "u-canary", ResourceVersion: "12", Generation: 3,
+			Name: "web-canary", Namespace: "shop", UID: "u-canary", ResourceVersion: "12", Generation: 3, CreationTimestamp: metav1.NewTime(t0),
 			Annotations: map[string]string{
 				LastAppliedAnnotation:                        `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress"}`,
 				"ingress-canary.dev/canary-service":          "web-v2",
@@ -42,7 +42,7 @@ func TestTrimForCacheDropsWhatIsNeverRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: "web-canary", Namespace: "shop", UID: "u-canary", ResourceVersion: "12",
+			Name: "web-canary", Namespace: "shop", UID: "u-canary", ResourceVersion: "12", CreationTimestamp: metav1.NewTime(t0),
 			Annotations: map[string]string{
 				"ingress-canary.dev/canary-service":         "web-v2",
 				"nginx.ingress.kubernetes.io/canary":        "true",
@@ -53,7 +53,7 @@ func TestTrimForCacheDropsWhatIsNeverRead(t *testing.T) {
 			OwnerReferences: []metav1.OwnerReference{owner},
 		},
 		Spec: ing.Spec,
-	}, out, "the spec, the owners, our label and the annotations the controller reads")
+	}, out, "the spec, the owners, the creation time, our label and the annotations the controller reads")
 }
 
 func TestTrimForCacheKeepsTombstonesAndBareObjects(t *testing.T) {
