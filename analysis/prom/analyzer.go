@@ -24,9 +24,10 @@ import (
 // Nothing is extrapolated, and no request counted in the starting snapshot
 // counts; the package documentation says where the window's edges may move.
 //
-// After a controller restart a window's starting snapshot is gone; it is then
-// read at the step's start time with an instant query, and shared with the
-// windows that started within fresh of it.
+// Where refreshes are slow, a window starts at the first one after the step's
+// start (window_start.go). After a controller restart a window's starting
+// snapshot is gone; it is then read at the step's start time with an instant
+// query, and shared with the windows that started within fresh of it.
 type Analyzer struct {
 	api     v1.API
 	dialect Dialect
@@ -398,7 +399,10 @@ func (w *Analyzer) start(ctx context.Context, t analysis.Target) (*Snapshot, err
 		e.lastUsed = t.Until
 		return e.snap, nil
 	}
-	found := w.nearest(g, t.Since, t.Until)
+	found, err := w.startWithoutRead(ctx, g, t.Since, t.Until)
+	if err != nil {
+		return nil, fmt.Errorf("window start: %w", err)
+	}
 	if found == nil {
 		s, err := w.readStart(ctx, t)
 		if err != nil {

@@ -113,7 +113,7 @@ func (w *Analyzer) captureStarts(at time.Time) {
 		if _, ok := w.baseline[key]; ok || at.Sub(since) <= w.fresh+w.grace {
 			continue // kept, or a nearer snapshot may still come
 		}
-		if found := w.nearest(g, since, at); found != nil {
+		if found := w.keptStart(g, since, at); found != nil {
 			w.baseline[key] = &baselineEntry{snap: found.only(g), lastUsed: at}
 		}
 	}
