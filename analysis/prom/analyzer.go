@@ -364,17 +364,13 @@ func (w *Analyzer) startRefresh(ctx context.Context, now time.Time) *read {
 // startRead reads a snapshot at `at` keeping keep (nil: all) for an
 // analysis at asked in the background, and calls done with w.mu held. The
 // read outlives the analysis that asked for it (others wait for it too), so
-// it has its own timeout instead of the caller's cancellation.
+// it has its own timeout, per query (takeSnapshot), instead of the caller's
+// cancellation.
 func (w *Analyzer) startRead(ctx context.Context, at, asked time.Time, keep map[group]bool, done func(*Snapshot, error)) *read {
 	r := &read{at: at, asked: asked, keep: keep, done: make(chan struct{})}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		defer close(r.done)
-		if w.timeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, w.timeout)
-			defer cancel()
-		}
 		s, err := w.take(ctx, at, keep)
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -482,7 +478,7 @@ func (w *Analyzer) take(ctx context.Context, at time.Time, keep map[group]bool) 
 		return s, nil
 	}
 	began := time.Now()
-	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep, &w.queries)
+	s, err := takeSnapshot(ctx, w.api, w.dialect, at, keep, w.timeout, &w.queries)
 	if s != nil {
 		s.fetch = time.Since(began)
 	}

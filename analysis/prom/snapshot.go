@@ -143,7 +143,13 @@ const bucketGroupsPerQuery = 250
 // 10,000 Ingresses' series to keep a few, and what else they answer (the
 // matchers select a superset) is dropped as it is read. Their buckets are
 // asked bucketGroupsPerQuery groups at a time.
-func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time, keep map[group]bool, sent *atomic.Int64) (*Snapshot, error) {
+//
+// perQuery bounds each query, not the whole read: a read's queries grow with
+// the windows followed (14 at 3,000 rollouts), and a slow Prometheus that
+// answers each within the bound must still give a snapshot: at 3,000
+// rollouts a refresh query took 1.5 s, and 14 of them could not land within
+// one 10 s bound for the whole read.
+func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time, keep map[group]bool, perQuery time.Duration, sent *atomic.Int64) (*Snapshot, error) {
 	s := newSnapshot(at)
 	var only []group
 	if keep != nil {
@@ -170,7 +176,7 @@ func takeSnapshot(ctx context.Context, api v1.API, d Dialect, at time.Time, keep
 	}, bucketReads(d, q, only, keep, addBucket)...)
 	for _, r := range reads {
 		sent.Add(1)
-		vec, err := instantVector(ctx, api, r.query, at)
+		vec, err := instantVector(ctx, api, r.query, at, perQuery)
 		if err != nil {
 			return nil, err
 		}
@@ -263,7 +269,12 @@ func addToBucket(bs []bucket, le, v float64) []bucket {
 	return append(bs, bucket{le: le, count: v})
 }
 
-func instantVector(ctx context.Context, api v1.API, q string, at time.Time) (model.Vector, error) {
+func instantVector(ctx context.Context, api v1.API, q string, at time.Time, timeout time.Duration) (model.Vector, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	val, _, err := api.Query(ctx, q, at)
 	if err != nil {
 		return nil, fmt.Errorf("query %q: %w", q, err)

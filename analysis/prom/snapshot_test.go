@@ -15,7 +15,7 @@ import (
 // for all of them.
 func TestSnapshotSharesBucketBounds(t *testing.T) {
 	var sent atomic.Int64
-	s, err := takeSnapshot(context.Background(), fleetCounters(), Nginx{}, t0.Add(90*time.Second), nil, &sent)
+	s, err := takeSnapshot(context.Background(), fleetCounters(), Nginx{}, t0.Add(90*time.Second), nil, 0, &sent)
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), sent.Load())
 	var first []float64

@@ -21,7 +21,11 @@ type slowCounters struct {
 }
 
 func (s slowCounters) Query(ctx context.Context, q string, ts time.Time, o ...v1.Option) (model.Value, v1.Warnings, error) {
-	time.Sleep(s.delay)
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
 	return s.fakeCounters.Query(ctx, q, ts, o...)
 }
 
@@ -86,4 +90,22 @@ func containsTime(ts []time.Time, at time.Time) bool {
 		}
 	}
 	return false
+}
+
+// The timeout bounds each query of a read, not the read: a refresh of several
+// queries, each well within it, lands however long they take together.
+func TestAReadOfManySlowQueriesLands(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	fake := growing()
+	w := NewAnalyzer(slowCounters{fake, 60 * time.Millisecond}, 50*time.Millisecond, timeout)
+	web := analysis.Target{Namespace: "shop", Ingress: "web", CanaryUpstream: "shop-web-v2-80", Since: t0.Add(100 * time.Second), Until: t0.Add(120 * time.Second)}
+	th := analysis.Thresholds{LatencyQuantile: 0.99}
+	v, ready := w.LookOrReady(context.Background(), web, th)
+	for reads := 0; ready != nil; reads++ { // the refresh, then the window's start
+		require.Less(t, reads, 2)
+		<-ready
+		v, ready = w.LookOrReady(context.Background(), web, th)
+	}
+	require.Equal(t, analysis.Hold, v.Outcome, "the read of three 60 ms queries failed under a 100 ms timeout: %s", v.Reason)
+	assert.InDelta(t, 200, v.Measurement.Canary.Requests, 1e-6)
 }

@@ -69,7 +69,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, error) {
 	fs.IntVar(&o.workers, "workers", 4, "Workers per queue: the rollback queue (regressions the scan found), the urgent queue (due steps, promotion stages) and the queue of informer events each get this many. Each waits on the API server for its writes, so a few keep the queue moving.")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or console.")
-	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis; past it the step holds.")
+	fs.DurationVar(&o.analysisTimeout, "analysis-timeout", 10*time.Second, "Time limit of one Prometheus analysis's wait, and of each query; past it the step holds.")
 	fs.DurationVar(&o.analysisTick, "analysis-tick", 5*time.Second, "How often an open step window is looked at, to roll back a conclusive regression before the interval ends.")
 	fs.DurationVar(&o.settle, "promotion-settle", weights.DefaultConfig.Settle, "Wait between promotion stages, for ingress-nginx to apply each change.")
 	fs.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.9, "Set the Go runtime's soft memory limit to this share of the container's memory limit (cgroup), so that the garbage collector works harder before the kernel kills the process. GOMEMLIMIT, when set, wins; 0 turns it off.")
