@@ -130,16 +130,34 @@ func TestRollbackThatWaitsForPrometheusStaysOnTheRollbackQueue(t *testing.T) {
 // decision.
 func TestRegressionAfterAPassGoesOnTheRollbackQueue(t *testing.T) {
 	o := newOpenWindows()
-	o.byKey["ns/web"] = openWindow{}
-	o.decide("ns/web", t0, analysis.Pass)
+	since := t0.Add(-time.Minute)
+	o.byKey["ns/web"] = openWindow{target: analysis.Target{Since: since}}
+	assert.True(t, o.decide("ns/web", since, t0, analysis.Pass))
 	assert.False(t, o.regressing("ns/web"))
-	o.decide("ns/web", t0.Add(5*time.Second), analysis.Fail)
+	assert.True(t, o.decide("ns/web", since, t0.Add(5*time.Second), analysis.Fail))
 	assert.True(t, o.regressing("ns/web"))
 	at, ok := o.decidedAt("ns/web")
 	require.True(t, ok)
 	assert.Equal(t, t0, at)
-	o.decide("ns/gone", t0, analysis.Fail)
+	assert.False(t, o.decide("ns/gone", since, t0, analysis.Fail))
 	assert.False(t, o.regressing("ns/gone"), "no open window, nothing to decide")
+}
+
+// A scan's verdict on a step that a sync closed while the scan ran (it
+// works from a copy of the windows, and may wait for Prometheus) does not
+// mark the next step decided: that step's rollback would count as late from
+// the old step's pass.
+func TestAVerdictOnAClosedStepDecidesNothing(t *testing.T) {
+	o := newOpenWindows()
+	step1, step2 := t0.Add(-time.Minute), t0
+	o.byKey["ns/web"] = openWindow{target: analysis.Target{Since: step2}}
+	assert.False(t, o.decide("ns/web", step1, t0.Add(time.Second), analysis.Pass), "step 1 closed")
+	_, ok := o.decidedAt("ns/web")
+	assert.False(t, ok)
+	assert.True(t, o.decide("ns/web", step2, t0.Add(15*time.Second), analysis.Fail))
+	at, ok := o.decidedAt("ns/web")
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(15*time.Second), at, "the rollback's lateness counts from its own decision")
 }
 
 // baselineReadyAnalyzer answers a baseline the way prom.Analyzer's

@@ -83,23 +83,30 @@ func (c *Controller) closeWindow(ended *analysis.Target, followOn bool) {
 	}
 }
 
-// decide marks key's step as decided by the scan at `at`, with outcome. The
-// first decision's time stays (lateness counts from it); a regression found
-// after a pass not yet acted on replaces the outcome, so that its sync goes on
-// the rollback queue.
-func (o *openWindows) decide(key string, at time.Time, outcome analysis.Outcome) {
+// decide marks key's step, the window that opened at since, as decided by
+// the scan at `at`, with outcome, and reports whether that window is still
+// open. The first decision's time stays (lateness counts from it); a
+// regression found after a pass not yet acted on replaces the outcome, so
+// that its sync goes on the rollback queue.
+//
+// A scan works from a copy of the windows, and one look may wait for
+// Prometheus: a verdict on a step that a sync has closed meanwhile says
+// nothing of the next step, and marking that one decided made its rollback
+// count as late from the old step's pass.
+func (o *openWindows) decide(key string, since, at time.Time, outcome analysis.Outcome) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w, ok := o.byKey[key]
 	switch {
-	case !ok:
-		return
+	case !ok || !w.target.Since.Equal(since):
+		return false
 	case w.decided.IsZero():
 		w.decided, w.outcome = at, outcome
 	case outcome == analysis.Fail:
 		w.outcome = outcome
 	}
 	o.byKey[key] = w
+	return true
 }
 
 // regressing tells whether the scan found key's step failing.
@@ -142,9 +149,10 @@ func (o *openWindows) all() map[string]openWindow {
 // queue would take the workers' time that due steps need. A regression goes
 // on the rollback queue, ahead of every step (see queues.go).
 func (c *Controller) scanOpenWindows(ctx context.Context) {
-	c.scan(ctx, func(key string, outcome analysis.Outcome) {
-		c.openWindows.decide(key, time.Now(), outcome)
-		c.queueFor(key).Add(key)
+	c.scan(ctx, func(key string, since time.Time, outcome analysis.Outcome) {
+		if c.openWindows.decide(key, since, time.Now(), outcome) {
+			c.queueFor(key).Add(key)
+		}
 	})
 }
 
@@ -161,8 +169,8 @@ func (c *Controller) queueFor(key string) workqueue.TypedRateLimitingInterface[s
 
 // scan looks at every open step that is at least a tick old and whose
 // status is not yet due (the sync looks at those), and calls decided with
-// the key and the outcome of each the evidence decides.
-func (c *Controller) scan(ctx context.Context, decided func(key string, outcome analysis.Outcome)) {
+// the key, the window's start and the outcome of each the evidence decides.
+func (c *Controller) scan(ctx context.Context, decided func(key string, since time.Time, outcome analysis.Outcome)) {
 	for key, w := range c.openWindows.all() {
 		now := c.opts.Now()
 		_, due, _ := w.status.Window()
@@ -180,7 +188,7 @@ func (c *Controller) scan(ctx context.Context, decided func(key string, outcome 
 			continue
 		}
 		if sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now); sv.Outcome != analysis.Hold {
-			decided(key, sv.Outcome)
+			decided(key, t.Since, sv.Outcome)
 		}
 	}
 }
