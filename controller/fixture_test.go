@@ -229,6 +229,6 @@ func primary(name string, ann map[string]string) *networkingv1.Ingress {
 // decidedWindows runs the scan and returns the keys it found decided.
 func (c *Controller) decidedWindows(ctx context.Context) []string {
 	var keys []string
-	c.scan(ctx, func(key string, _ time.Time, _ analysis.Outcome) { keys = append(keys, key) })
+	c.scan(ctx, func(key string, _ time.Time, _ analysis.Verdict, _ analysis.Outcome) { keys = append(keys, key) })
 	return keys
 }

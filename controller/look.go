@@ -19,9 +19,12 @@ type look struct {
 	// namespace and name label the rollout's metrics series.
 	namespace, name string
 	log             *zap.Logger
-	// decided says the scan found the step decided: its sync must act, so
-	// its look is needed however early, as a due one is.
-	decided bool
+	// decidedWith, when set, is the look with which the scan found the step
+	// decided: its sync must act, so its look is needed however early, as a
+	// due one is, and where a new look would wait for Prometheus it acts on
+	// this one instead: a rollback never waits for a refresh, however long
+	// a slow Prometheus makes it.
+	decidedWith *analysis.Verdict
 }
 
 // analyse measures the open step when the rollout needs a look
@@ -30,9 +33,9 @@ type look struct {
 //
 // A worker never waits for Prometheus: where the look needs a read that has
 // not landed, a look that is not due is skipped (the scan and the due look
-// follow), and a due one, or one the scan decided, returns the channel that
-// closes when the read lands, for the sync to stop and look again then
-// (whenReady).
+// follow), one the scan decided uses the scan's look, and a due one returns
+// the channel that closes when the read lands, for the sync to stop and look
+// again then (whenReady).
 func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target) (ready <-chan struct{}) {
 	if in.Spec == nil || in.Invalid != nil {
 		return nil
@@ -48,10 +51,12 @@ func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target)
 		kind = "due"
 	}
 	measured, ready := l.metrics.timedLook(ctx, l.analyzer, kind, t, next.Thresholds, false)
-	if ready != nil {
-		if due || l.decided {
-			return ready
-		}
+	switch {
+	case ready != nil && l.decidedWith != nil:
+		measured = *l.decidedWith
+	case ready != nil && due:
+		return ready
+	case ready != nil:
 		return nil
 	}
 	if due {

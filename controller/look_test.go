@@ -95,13 +95,14 @@ func TestRollbackLatenessIsMeasuredFromTheScansDecision(t *testing.T) {
 	require.NoError(t, f.ctrl.metrics.decisionLateness.WithLabelValues("rollback").(prometheus.Histogram).Write(&m))
 	assert.Equal(t, uint64(1), m.GetHistogram().GetSampleCount())
 	assert.GreaterOrEqual(t, m.GetHistogram().GetSampleSum(), 0.03)
-	_, decided := f.ctrl.openWindows.decidedAt(ns + "/web")
+	_, _, decided := f.ctrl.openWindows.decidedAt(ns + "/web")
 	assert.False(t, decided, "the window is closed with the rollback")
 }
 
-// A rollback the scan found, whose sync must wait for a Prometheus read, is
-// queued again on the rollback queue, never behind the urgent queue's steps.
-func TestRollbackThatWaitsForPrometheusStaysOnTheRollbackQueue(t *testing.T) {
+// A rollback the scan found, whose sync's own look would wait for a
+// Prometheus read, acts on the scan's look at once: it never waits for a
+// refresh.
+func TestRollbackActsOnTheScansLookRatherThanWait(t *testing.T) {
 	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
 	ra := &readyAnalyzer{stubAnalyzer: f.analyzer}
 	f.ctrl.analyzer = ra
@@ -114,15 +115,14 @@ func TestRollbackThatWaitsForPrometheusStaysOnTheRollbackQueue(t *testing.T) {
 	f.ctrl.rollbacks.Done(key)
 
 	ra.pending = make(chan struct{})
+	f.analyzer.verdict = measured(0, 0, 0, 0) // what a new look would say, were it ready
 	f.sync("web")
-	assert.Empty(t, f.writes(), "nothing written while the look waits")
+	assert.Equal(t, 1, ra.waited, "the sync's own look was not ready")
+	st := f.status("web")
+	assert.Equal(t, weights.PhaseFailed, st.Phase, st.Message)
 	close(ra.pending)
-	ra.pending = nil
-	require.NoError(t, wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
-		func(context.Context) (bool, error) { return f.ctrl.rollbacks.Len() == 1, nil }), "queued again on the rollback queue")
-	assert.Zero(t, f.ctrl.urgent.Len())
-	f.sync("web")
-	assert.Equal(t, weights.PhaseFailed, f.status("web").Phase)
+	time.Sleep(10 * time.Millisecond)
+	assert.Zero(t, f.ctrl.rollbacks.Len()+f.ctrl.urgent.Len(), "nothing left to do")
 }
 
 // A regression the scan finds after a pass that no sync has acted on yet
@@ -132,14 +132,14 @@ func TestRegressionAfterAPassGoesOnTheRollbackQueue(t *testing.T) {
 	o := newOpenWindows()
 	since := t0.Add(-time.Minute)
 	o.byKey["ns/web"] = openWindow{target: analysis.Target{Since: since}}
-	assert.True(t, o.decide("ns/web", since, t0, analysis.Pass))
+	assert.True(t, o.decide("ns/web", since, t0, analysis.Verdict{}, analysis.Pass))
 	assert.False(t, o.regressing("ns/web"))
-	assert.True(t, o.decide("ns/web", since, t0.Add(5*time.Second), analysis.Fail))
+	assert.True(t, o.decide("ns/web", since, t0.Add(5*time.Second), analysis.Verdict{}, analysis.Fail))
 	assert.True(t, o.regressing("ns/web"))
-	at, ok := o.decidedAt("ns/web")
+	at, _, ok := o.decidedAt("ns/web")
 	require.True(t, ok)
 	assert.Equal(t, t0, at)
-	assert.False(t, o.decide("ns/gone", since, t0, analysis.Fail))
+	assert.False(t, o.decide("ns/gone", since, t0, analysis.Verdict{}, analysis.Fail))
 	assert.False(t, o.regressing("ns/gone"), "no open window, nothing to decide")
 }
 
@@ -151,11 +151,11 @@ func TestAVerdictOnAClosedStepDecidesNothing(t *testing.T) {
 	o := newOpenWindows()
 	step1, step2 := t0.Add(-time.Minute), t0
 	o.byKey["ns/web"] = openWindow{target: analysis.Target{Since: step2}}
-	assert.False(t, o.decide("ns/web", step1, t0.Add(time.Second), analysis.Pass), "step 1 closed")
-	_, ok := o.decidedAt("ns/web")
+	assert.False(t, o.decide("ns/web", step1, t0.Add(time.Second), analysis.Verdict{}, analysis.Pass), "step 1 closed")
+	_, _, ok := o.decidedAt("ns/web")
 	assert.False(t, ok)
-	assert.True(t, o.decide("ns/web", step2, t0.Add(15*time.Second), analysis.Fail))
-	at, ok := o.decidedAt("ns/web")
+	assert.True(t, o.decide("ns/web", step2, t0.Add(15*time.Second), analysis.Verdict{}, analysis.Fail))
+	at, _, ok := o.decidedAt("ns/web")
 	require.True(t, ok)
 	assert.Equal(t, t0.Add(15*time.Second), at, "the rollback's lateness counts from its own decision")
 }

@@ -21,9 +21,11 @@ type openWindow struct {
 	status     weights.Status
 	// decided is when the scan found the step decided (wall clock), zero
 	// until then: the sync that acts on it measures its lateness from it.
-	// outcome is what the scan found.
-	decided time.Time
-	outcome analysis.Outcome
+	// outcome is what the scan found, and decidedWith the look it found it
+	// with (see look.decidedWith).
+	decided     time.Time
+	outcome     analysis.Outcome
+	decidedWith analysis.Verdict
 }
 
 // openWindows are the rollouts whose step is open, by queue key. The sync
@@ -55,7 +57,7 @@ func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Statu
 	target.Since = since
 	w := openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
 	if had && old.status.Step == st.Step && old.status.Phase == st.Phase {
-		w.decided, w.outcome = old.decided, old.outcome // the same step: a sync that did not act on it
+		w.decided, w.outcome, w.decidedWith = old.decided, old.outcome, old.decidedWith // the same step: a sync that did not act on it
 	}
 	o.byKey[key] = w
 	return true, ended
@@ -84,8 +86,8 @@ func (c *Controller) closeWindow(ended *analysis.Target, followOn bool) {
 }
 
 // decide marks key's step, the window that opened at since, as decided by
-// the scan at `at`, with outcome, and reports whether that window is still
-// open. The first decision's time stays (lateness counts from it); a
+// the scan at `at` with outcome from the look v, and reports whether that
+// window is still open. The first decision's time stays (lateness counts from it); a
 // regression found after a pass not yet acted on replaces the outcome, so
 // that its sync goes on the rollback queue.
 //
@@ -93,7 +95,7 @@ func (c *Controller) closeWindow(ended *analysis.Target, followOn bool) {
 // Prometheus: a verdict on a step that a sync has closed meanwhile says
 // nothing of the next step, and marking that one decided made its rollback
 // count as late from the old step's pass.
-func (o *openWindows) decide(key string, since, at time.Time, outcome analysis.Outcome) bool {
+func (o *openWindows) decide(key string, since, at time.Time, v analysis.Verdict, outcome analysis.Outcome) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w, ok := o.byKey[key]
@@ -101,9 +103,9 @@ func (o *openWindows) decide(key string, since, at time.Time, outcome analysis.O
 	case !ok || !w.target.Since.Equal(since):
 		return false
 	case w.decided.IsZero():
-		w.decided, w.outcome = at, outcome
+		w.decided, w.outcome, w.decidedWith = at, outcome, v
 	case outcome == analysis.Fail:
-		w.outcome = outcome
+		w.outcome, w.decidedWith = outcome, v
 	}
 	o.byKey[key] = w
 	return true
@@ -116,12 +118,13 @@ func (o *openWindows) regressing(key string) bool {
 	return o.byKey[key].outcome == analysis.Fail // set only with decided
 }
 
-// decidedAt is when the scan found key's step decided, if it did.
-func (o *openWindows) decidedAt(key string) (time.Time, bool) {
+// decidedAt is when the scan found key's step decided, and the look it
+// found it with, if it did.
+func (o *openWindows) decidedAt(key string) (time.Time, analysis.Verdict, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w, ok := o.byKey[key]
-	return w.decided, ok && !w.decided.IsZero()
+	return w.decided, w.decidedWith, ok && !w.decided.IsZero()
 }
 
 // forget drops key's window, and returns it if there was one.
@@ -149,8 +152,8 @@ func (o *openWindows) all() map[string]openWindow {
 // queue would take the workers' time that due steps need. A regression goes
 // on the rollback queue, ahead of every step (see queues.go).
 func (c *Controller) scanOpenWindows(ctx context.Context) {
-	c.scan(ctx, func(key string, since time.Time, outcome analysis.Outcome) {
-		if c.openWindows.decide(key, since, time.Now(), outcome) {
+	c.scan(ctx, func(key string, since time.Time, v analysis.Verdict, outcome analysis.Outcome) {
+		if c.openWindows.decide(key, since, time.Now(), v, outcome) {
 			c.queueFor(key).Add(key)
 		}
 	})
@@ -169,8 +172,9 @@ func (c *Controller) queueFor(key string) workqueue.TypedRateLimitingInterface[s
 
 // scan looks at every open step that is at least a tick old and whose
 // status is not yet due (the sync looks at those), and calls decided with
-// the key, the window's start and the outcome of each the evidence decides.
-func (c *Controller) scan(ctx context.Context, decided func(key string, since time.Time, outcome analysis.Outcome)) {
+// the key, the window's start, the look and the outcome of each the
+// evidence decides.
+func (c *Controller) scan(ctx context.Context, decided func(key string, since time.Time, v analysis.Verdict, outcome analysis.Outcome)) {
 	for key, w := range c.openWindows.all() {
 		now := c.opts.Now()
 		_, due, _ := w.status.Window()
@@ -188,7 +192,7 @@ func (c *Controller) scan(ctx context.Context, decided func(key string, since ti
 			continue
 		}
 		if sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now); sv.Outcome != analysis.Hold {
-			decided(key, t.Since, sv.Outcome)
+			decided(key, t.Since, v, sv.Outcome)
 		}
 	}
 }

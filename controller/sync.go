@@ -45,9 +45,11 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	in, w := c.read(primary)
 	in.Now = c.opts.Now()
-	decided, wasDecided := c.openWindows.decidedAt(key)
-	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log,
-		decided: wasDecided}
+	decided, decidedWith, wasDecided := c.openWindows.decidedAt(key)
+	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log}
+	if wasDecided {
+		l.decidedWith = &decidedWith
+	}
 	if in.Spec != nil {
 		if ready := l.analyse(ctx, &in, targetOf(primary, in.Spec, w)); ready != nil {
 			whenReady(ctx, ready, func() { c.queueFor(key).Add(key) })
