@@ -25,7 +25,7 @@ import (
 // counts; the package documentation says where the window's edges may move.
 //
 // Where refreshes are slow, a window starts at the first one after the step's
-// start (window_start.go). After a controller restart a window's starting
+// start (late_start.go). After a controller restart a window's starting
 // snapshot is gone; it is then read at the step's start time with an instant
 // query, and shared with the windows that started within fresh of it.
 type Analyzer struct {
