@@ -128,15 +128,22 @@ func (w *Analyzer) covering(ctx context.Context, g group, now time.Time) error {
 		if latest == nil || latest.covers(g) {
 			return nil
 		}
-		r := w.refreshing
-		if r == nil {
-			if err := w.recentFailure(now); err != nil {
-				return err
-			}
-			r = w.startRefresh(ctx, now)
-		}
-		if _, err := w.wait(ctx, r); err != nil {
+		if err := w.awaitRefresh(ctx, now); err != nil {
 			return err
 		}
 	}
+}
+
+// awaitRefresh waits for the refresh in flight, or for one it starts at now
+// (unless the latest read failed within fresh). w.mu is held.
+func (w *Analyzer) awaitRefresh(ctx context.Context, now time.Time) error {
+	r := w.refreshing
+	if r == nil {
+		if err := w.recentFailure(now); err != nil {
+			return err
+		}
+		r = w.startRefresh(ctx, now)
+	}
+	_, err := w.wait(ctx, r)
+	return err
 }

@@ -60,17 +60,10 @@ func (w *Analyzer) startWithoutRead(ctx context.Context, g group, since, now tim
 		if latest == nil || !latest.At.Before(since) {
 			return nil, nil
 		}
-		r := w.refreshing
-		if r == nil {
-			if now.Sub(arrived(latest)) > w.fresh+w.grace {
-				return nil, nil // no refresh running: the next would not be back to back
-			}
-			if err := w.recentFailure(now); err != nil {
-				return nil, err
-			}
-			r = w.startRefresh(ctx, now)
+		if w.refreshing == nil && now.Sub(arrived(latest)) > w.fresh+w.grace {
+			return nil, nil // no refresh running: the next would not be back to back
 		}
-		if _, err := w.wait(ctx, r); err != nil {
+		if err := w.awaitRefresh(ctx, now); err != nil {
 			return nil, err
 		}
 	}
