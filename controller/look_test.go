@@ -95,7 +95,7 @@ func TestRollbackLatenessIsMeasuredFromTheScansDecision(t *testing.T) {
 	require.NoError(t, f.ctrl.metrics.decisionLateness.WithLabelValues("rollback").(prometheus.Histogram).Write(&m))
 	assert.Equal(t, uint64(1), m.GetHistogram().GetSampleCount())
 	assert.GreaterOrEqual(t, m.GetHistogram().GetSampleSum(), 0.03)
-	_, _, decided := f.ctrl.openWindows.decidedAt(ns + "/web")
+	_, decided := f.ctrl.openWindows.decided(ns + "/web")
 	assert.False(t, decided, "the window is closed with the rollback")
 }
 
@@ -136,9 +136,9 @@ func TestRegressionAfterAPassGoesOnTheRollbackQueue(t *testing.T) {
 	assert.False(t, o.regressing("ns/web"))
 	assert.True(t, o.decide("ns/web", since, t0.Add(5*time.Second), analysis.Verdict{}, analysis.Fail))
 	assert.True(t, o.regressing("ns/web"))
-	at, _, ok := o.decidedAt("ns/web")
+	d, ok := o.decided("ns/web")
 	require.True(t, ok)
-	assert.Equal(t, t0, at)
+	assert.Equal(t, t0, d.at)
 	assert.False(t, o.decide("ns/gone", since, t0, analysis.Verdict{}, analysis.Fail))
 	assert.False(t, o.regressing("ns/gone"), "no open window, nothing to decide")
 }
@@ -152,12 +152,12 @@ func TestAVerdictOnAClosedStepDecidesNothing(t *testing.T) {
 	step1, step2 := t0.Add(-time.Minute), t0
 	o.byKey["ns/web"] = openWindow{target: analysis.Target{Since: step2}}
 	assert.False(t, o.decide("ns/web", step1, t0.Add(time.Second), analysis.Verdict{}, analysis.Pass), "step 1 closed")
-	_, _, ok := o.decidedAt("ns/web")
+	_, ok := o.decided("ns/web")
 	assert.False(t, ok)
 	assert.True(t, o.decide("ns/web", step2, t0.Add(15*time.Second), analysis.Verdict{}, analysis.Fail))
-	at, _, ok := o.decidedAt("ns/web")
+	d, ok := o.decided("ns/web")
 	require.True(t, ok)
-	assert.Equal(t, t0.Add(15*time.Second), at, "the rollback's lateness counts from its own decision")
+	assert.Equal(t, t0.Add(15*time.Second), d.at, "the rollback's lateness counts from its own decision")
 }
 
 // baselineReadyAnalyzer answers a baseline the way prom.Analyzer's

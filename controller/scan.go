@@ -19,13 +19,17 @@ type openWindow struct {
 	thresholds analysis.Thresholds
 	spec       *annotations.Spec
 	status     weights.Status
-	// decided is when the scan found the step decided (wall clock), zero
-	// until then: the sync that acts on it measures its lateness from it.
-	// outcome is what the scan found, and decidedWith the look it found it
-	// with (see look.decidedWith).
-	decided     time.Time
-	outcome     analysis.Outcome
-	decidedWith analysis.Verdict
+	// decision is the scan's finding on the step, zero until it has one.
+	decision decision
+}
+
+// decision is what the scan found of a step: when (wall clock; the sync that
+// acts on it measures its lateness from it), the outcome, and the look it
+// found it with (see look.decidedWith).
+type decision struct {
+	at      time.Time
+	outcome analysis.Outcome
+	look    analysis.Verdict
 }
 
 // openWindows are the rollouts whose step is open, by queue key. The sync
@@ -57,7 +61,7 @@ func (o *openWindows) track(key string, spec *annotations.Spec, st weights.Statu
 	target.Since = since
 	w := openWindow{target: target, thresholds: weights.Thresholds(spec), spec: spec, status: st}
 	if had && old.status.Step == st.Step && old.status.Phase == st.Phase {
-		w.decided, w.outcome, w.decidedWith = old.decided, old.outcome, old.decidedWith // the same step: a sync that did not act on it
+		w.decision = old.decision // the same step: a sync that did not act on it
 	}
 	o.byKey[key] = w
 	return true, ended
@@ -102,10 +106,10 @@ func (o *openWindows) decide(key string, since, at time.Time, v analysis.Verdict
 	switch {
 	case !ok || !w.target.Since.Equal(since):
 		return false
-	case w.decided.IsZero():
-		w.decided, w.outcome, w.decidedWith = at, outcome, v
+	case w.decision.at.IsZero():
+		w.decision = decision{at: at, outcome: outcome, look: v}
 	case outcome == analysis.Fail:
-		w.outcome, w.decidedWith = outcome, v
+		w.decision.outcome, w.decision.look = outcome, v
 	}
 	o.byKey[key] = w
 	return true
@@ -115,16 +119,15 @@ func (o *openWindows) decide(key string, since, at time.Time, v analysis.Verdict
 func (o *openWindows) regressing(key string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.byKey[key].outcome == analysis.Fail // set only with decided
+	return o.byKey[key].decision.outcome == analysis.Fail // set only with at
 }
 
-// decidedAt is when the scan found key's step decided, and the look it
-// found it with, if it did.
-func (o *openWindows) decidedAt(key string) (time.Time, analysis.Verdict, bool) {
+// decided is the scan's finding on key's step, if it has one.
+func (o *openWindows) decided(key string) (decision, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w, ok := o.byKey[key]
-	return w.decided, w.decidedWith, ok && !w.decided.IsZero()
+	return w.decision, ok && !w.decision.at.IsZero()
 }
 
 // forget drops key's window, and returns it if there was one.

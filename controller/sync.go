@@ -45,10 +45,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	in, w := c.read(primary)
 	in.Now = c.opts.Now()
-	decided, decidedWith, wasDecided := c.openWindows.decidedAt(key)
+	decided, wasDecided := c.openWindows.decided(key)
 	l := look{analyzer: c.analyzer, metrics: c.metrics, tick: c.opts.AnalysisTick, namespace: namespace, name: name, log: log}
 	if wasDecided {
-		l.decidedWith = &decidedWith
+		l.decidedWith = &decided.look
 	}
 	if in.Spec != nil {
 		if ready := l.analyse(ctx, &in, targetOf(primary, in.Spec, w)); ready != nil {
@@ -81,7 +81,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, err
 	}
 	if wasDecided {
-		c.metrics.actedOn(decided, d.Status, in.Status)
+		c.metrics.actedOn(decided.at, d.Status, in.Status)
 	}
 	if in.Spec != nil {
 		write := func(in weights.Input, d weights.Decision) error { return c.writeStatus(ctx, primary, in, d) }
