@@ -111,9 +111,6 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 	if err := ingInf.Informer().AddIndexers(cache.Indexers{serviceIndex: servicesOf}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
 	}
-	if err := epsInf.Informer().AddIndexers(cache.Indexers{preflight.SliceServiceIndex: preflight.SliceService}); err != nil {
-		return nil, fmt.Errorf("add EndpointSlice service index: %w", err)
-	}
 	if _, err := ingInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if ing, ok := obj.(*networkingv1.Ingress); ok && c.ownWrites.isEcho(ing) {

@@ -86,13 +86,6 @@ func NewRoutes(gw gwclient.Interface, gwFactory gwinformers.SharedInformerFactor
 	if err := routeInf.Informer().AddIndexers(cache.Indexers{serviceIndex: routeServices}); err != nil {
 		return nil, fmt.Errorf("add service index: %w", err)
 	}
-	// The Ingress controller adds the EndpointSlice index to the shared
-	// informer too; a RouteController alone (tests) adds it itself.
-	if _, ok := epsInf.Informer().GetIndexer().GetIndexers()[preflight.SliceServiceIndex]; !ok {
-		if err := epsInf.Informer().AddIndexers(cache.Indexers{preflight.SliceServiceIndex: preflight.SliceService}); err != nil {
-			return nil, fmt.Errorf("add EndpointSlice service index: %w", err)
-		}
-	}
 	if _, err := routeInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: c.enqueueRoute,
 		UpdateFunc: func(old, cur any) {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,7 +26,8 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 //   - an Ingress keeps its spec, owners, creation time, our label, and the annotations the
 //     controller reads: its own keys, ingress-nginx's canary keys and the
 //     legacy class; no status, no managedFields, no kubectl last-applied copy
-//     (on an applied Ingress most of its size);
+//     (on an applied Ingress most of its size). Of a bystander's spec (an
+//     Ingress neither a rollout's nor a canary) only its routes to Services;
 //   - a Service becomes a preflight.ServicePorts: its name and its ports'
 //     names and numbers, about a tenth of a trimmed *corev1.Service;
 //   - an EndpointSlice becomes a preflight.SliceReadiness: its Service's name
@@ -73,16 +75,49 @@ func trimIngress(ing *networkingv1.Ingress) *networkingv1.Ingress {
 	out := &networkingv1.Ingress{ObjectMeta: identity(ing.ObjectMeta), Spec: ing.Spec}
 	// The UID and the owners tell our canary Ingresses from others.
 	out.UID, out.OwnerReferences = ing.UID, ing.OwnerReferences
-	if v, ok := ing.Labels[ManagedByLabel]; ok {
-		out.Labels = map[string]string{ManagedByLabel: v}
+	// Only our value of the label is read (enqueueIngress); Helm puts its own
+	// on most Ingresses, and a map each would cost 300 B.
+	if ing.Labels[ManagedByLabel] == ManagedByValue {
+		out.Labels = map[string]string{ManagedByLabel: ManagedByValue}
 	}
+	bystander := true
 	for k, v := range ing.Annotations {
 		if readAnnotation(k) {
 			if out.Annotations == nil {
 				out.Annotations = map[string]string{}
 			}
 			out.Annotations[k] = v
+			bystander = bystander && k == preflight.LegacyClassAnnotation
 		}
+	}
+	if bystander && out.Labels == nil {
+		out.Spec = routesOnly(ing.Spec)
+	}
+	return out
+}
+
+// routesOnly is what the checks read of a bystander, an Ingress that is
+// neither a rollout's nor a canary: its class and the Service ports it routes
+// to (is the rollout's stable or canary Service shared with it?). Hosts,
+// paths and TLS are read only of the primary (the canary's render) and of
+// canary Ingresses (their host/paths), so a bystander, most of a cluster's
+// Ingresses, keeps none of them.
+func routesOnly(spec networkingv1.IngressSpec) networkingv1.IngressSpec {
+	out := networkingv1.IngressSpec{IngressClassName: spec.IngressClassName, DefaultBackend: spec.DefaultBackend}
+	var paths []networkingv1.HTTPIngressPath
+	for _, r := range spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		for _, p := range r.HTTP.Paths {
+			s := p.Backend.Service
+			if s != nil && !slices.ContainsFunc(paths, func(k networkingv1.HTTPIngressPath) bool { return *k.Backend.Service == *s }) {
+				paths = append(paths, networkingv1.HTTPIngressPath{Backend: networkingv1.IngressBackend{Service: s}})
+			}
+		}
+	}
+	if len(paths) > 0 {
+		out.Rules = []networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: paths}}}}
 	}
 	return out
 }

@@ -56,6 +56,59 @@ func TestTrimForCacheDropsWhatIsNeverRead(t *testing.T) {
 	}, out, "the spec, the owners, the creation time, our label and the annotations the controller reads")
 }
 
+// A bystander, an Ingress neither a rollout's nor a canary (most of a
+// cluster's), keeps only what the shared-Service checks read of it: its
+// class and the Service ports it routes to, once each.
+func TestTrimForCacheKeepsOfABystanderItsRoutesToServices(t *testing.T) {
+	prefix := networkingv1.PathTypePrefix
+	svc := func(name string, port networkingv1.ServiceBackendPort) networkingv1.IngressBackend {
+		return networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: name, Port: port}}
+	}
+	path := func(p string, b networkingv1.IngressBackend) networkingv1.HTTPIngressPath {
+		return networkingv1.HTTPIngressPath{Path: p, PathType: &prefix, Backend: b}
+	}
+	http80, named := networkingv1.ServiceBackendPort{Number: 80}, networkingv1.ServiceBackendPort{Name: "http"}
+	bucket := networkingv1.IngressBackend{Resource: &corev1.TypedLocalObjectReference{Kind: "StorageBucket", Name: "static"}}
+	spec := networkingv1.IngressSpec{
+		IngressClassName: ptr("nginx"),
+		DefaultBackend:   ptr(svc("fallback", http80)),
+		TLS:              []networkingv1.IngressTLS{{Hosts: []string{"shop.example.com", "api.example.com"}, SecretName: "shop-tls"}},
+		Rules: []networkingv1.IngressRule{
+			{Host: "shop.example.com", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{
+				path("/", svc("web", http80)), path("/cart", svc("cart", named)), path("/static", bucket)}}}},
+			{Host: "api.example.com", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{
+				path("/v1", svc("web", http80)), path("/v2", svc("web", named))}}}},
+			{Host: "empty.example.com"},
+		},
+	}
+	meta := metav1.ObjectMeta{Name: "shop", Namespace: "shop", UID: "u-shop", ResourceVersion: "5",
+		Labels:      map[string]string{ManagedByLabel: "Helm"},
+		Annotations: map[string]string{preflight.LegacyClassAnnotation: "nginx", "cert-manager.io/cluster-issuer": "prod"}}
+
+	out, err := TrimForCache(&networkingv1.Ingress{ObjectMeta: meta, Spec: spec})
+	require.NoError(t, err)
+	only := func(b networkingv1.IngressBackend) networkingv1.HTTPIngressPath {
+		return networkingv1.HTTPIngressPath{Backend: b}
+	}
+	assert.Equal(t, &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "shop", UID: "u-shop", ResourceVersion: "5",
+			Annotations: map[string]string{preflight.LegacyClassAnnotation: "nginx"}},
+		Spec: networkingv1.IngressSpec{IngressClassName: ptr("nginx"), DefaultBackend: ptr(svc("fallback", http80)),
+			Rules: []networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{only(svc("web", http80)), only(svc("cart", named)), only(svc("web", named))}}}}}},
+	}, out, "no hosts, paths, TLS or resource backends; each Service port once; not Helm's label")
+
+	for name, ing := range map[string]*networkingv1.Ingress{
+		"a rollout's primary": {ObjectMeta: metav1.ObjectMeta{Name: "shop", Annotations: map[string]string{"ingress-canary.dev/canary-service": "web-v2"}}, Spec: spec},
+		"a canary Ingress":    {ObjectMeta: metav1.ObjectMeta{Name: "shop", Annotations: map[string]string{"nginx.ingress.kubernetes.io/canary": "true"}}, Spec: spec},
+		"ours":                {ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{ManagedByLabel: ManagedByValue}}, Spec: spec},
+	} {
+		out, err := TrimForCache(ing)
+		require.NoError(t, err)
+		assert.Equal(t, spec, out.(*networkingv1.Ingress).Spec, "%s keeps its whole spec", name)
+	}
+}
+
 func TestTrimForCacheKeepsTombstonesAndBareObjects(t *testing.T) {
 	tomb := cache.DeletedFinalStateUnknown{Key: "shop/web"}
 	out, err := TrimForCache(tomb)

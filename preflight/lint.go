@@ -110,7 +110,7 @@ func indexerOf[T any, P interface {
 	*T
 	metav1.Object
 }](items []T) (cache.Indexer, error) {
-	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, SliceServiceIndex: SliceService})
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	for i := range items {
 		if err := idx.Add(P(&items[i])); err != nil {
 			return nil, err

@@ -92,43 +92,28 @@ func (s Services) Get(namespace, name string) (*corev1.Service, error) {
 	return nil, apierrors.NewNotFound(corev1.Resource("services"), name)
 }
 
-// SliceServiceIndex indexes EndpointSlices by "<namespace>/<service>".
-const SliceServiceIndex = "service"
-
-// SliceService is the SliceServiceIndex function, for *discoveryv1.EndpointSlice
-// and *SliceReadiness.
-func SliceService(obj any) ([]string, error) {
-	switch o := obj.(type) {
-	case *discoveryv1.EndpointSlice:
-		if name := o.Labels[discoveryv1.LabelServiceName]; name != "" {
-			return []string{o.Namespace + "/" + name}, nil
-		}
-	case *SliceReadiness:
-		if o.Service != "" {
-			return []string{o.Namespace + "/" + o.Service}, nil
-		}
-	}
-	return nil, nil
-}
-
 // EndpointSlices reads readiness from an indexer of *discoveryv1.EndpointSlice
-// or *SliceReadiness that has the SliceServiceIndex.
+// or *SliceReadiness that has the namespace index, as every informer's has.
+// It scans the namespace's slices rather than keep an index by Service: that
+// index holds a set for every Service of the cluster, 2.5 MB at 11,000
+// Services, more than the compact slices themselves, while a scan of a
+// namespace's slices costs microseconds (docs/benchmarks.md, "Scale").
 type EndpointSlices struct{ Indexer cache.Indexer }
 
 // Ready reports whether any EndpointSlice of the Service has a ready endpoint.
 func (e EndpointSlices) Ready(namespace, service string) (bool, error) {
-	slices, err := e.Indexer.ByIndex(SliceServiceIndex, namespace+"/"+service)
+	slices, err := e.Indexer.ByIndex(cache.NamespaceIndex, namespace)
 	if err != nil {
 		return false, err
 	}
 	for _, obj := range slices {
 		switch s := obj.(type) {
 		case *SliceReadiness:
-			if s.Ready {
+			if s.Service == service && s.Ready {
 				return true, nil
 			}
 		case *discoveryv1.EndpointSlice:
-			if CompactSlice(s).Ready {
+			if c := CompactSlice(s); c.Service == service && c.Ready {
 				return true, nil
 			}
 		}

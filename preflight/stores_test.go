@@ -35,7 +35,7 @@ func TestStoresReadAPIObjectsAndCompactEntriesAlike(t *testing.T) {
 	for name, compact := range map[string]bool{"API objects": false, "compact entries": true} {
 		t.Run(name, func(t *testing.T) {
 			svcs := cache.NewStore(cache.MetaNamespaceKeyFunc)
-			eps := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{SliceServiceIndex: SliceService})
+			eps := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 			if compact {
 				require.NoError(t, svcs.Add(CompactService(svc)))
 				for _, s := range slices {
