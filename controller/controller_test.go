@@ -288,6 +288,23 @@ func TestSplitMismatchHolds(t *testing.T) {
 	assert.Contains(t, f.events(), "Warning SplitMismatch "+st.Message)
 }
 
+// A canary failing the requests it did get is rolled back at once even while
+// nginx sends it far less than its weight: the split mismatch would hold a
+// pass, not a regression.
+func TestARegressionRollsBackThroughASplitMismatch(t *testing.T) {
+	f := newFixture(t, primary("web", optedIn(nil)), service("web-v1"), service("web-v2"), readySlice("web-v2"))
+	f.ctrl.opts.AnalysisTick = 5 * time.Second
+	f.sync("web")
+	f.analyzer.verdict = measured(60, 30, 5940, 0) // 1 % of the requests at weight 10 %, half of them failed
+	f.now = t0.Add(15 * time.Second)
+	assert.Equal(t, []string{ns + "/web"}, f.ctrl.decidedWindows(t.Context()), "the scan decides")
+	f.sync("web")
+	assert.Equal(t, []string{"patch ingresses web application/merge-patch+json", "delete ingresses web-canary"}, f.writes())
+	st := f.status("web")
+	assert.Equal(t, weights.PhaseFailed, st.Phase, st.Message)
+	assert.Contains(t, st.Message, "the data plane sent 1.00% of 6000 requests to the canary")
+}
+
 func TestBehindTheCache(t *testing.T) {
 	gr := schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}
 	assert.True(t, behindTheCache(fmt.Errorf("create canary Ingress shop/web-canary: %w", apierrors.NewAlreadyExists(gr, "web-canary"))))

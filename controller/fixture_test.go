@@ -98,6 +98,7 @@ func (f *fixture) sync(name string) time.Duration {
 	require.NoError(f.t, err)
 	f.waitForCache(name)
 	f.waitForCache(preflight.CanaryName(name))
+	f.waitForCache(preflight.KeeperName(name))
 	return requeue
 }
 

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -65,15 +66,16 @@ func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target)
 	v := weights.CheckSplit(in.Spec, in.Status, measured, in.Now)
 	in.Verdict = &v
 	sv, _ := weights.JudgeLook(in.Spec, in.Status, v.Measurement, in.Now)
-	outcome := sv.Outcome
-	if v.Outcome == analysis.Unavailable || v.Outcome == analysis.Mismatch {
-		outcome = v.Outcome
-	}
+	outcome := weights.LookOutcome(v.Outcome, sv)
 	if !due && outcome == analysis.Hold {
 		return nil // nothing to write, nothing to count
 	}
 	l.metrics.analyses.WithLabelValues(l.namespace, l.name, string(outcome)).Inc()
-	l.log.Info("analysis", zap.String("outcome", string(outcome)), zap.String("reason", sv.Reason+v.Reason),
+	reason := sv.Reason
+	if v.Reason != "" {
+		reason = strings.TrimPrefix(reason+"; "+v.Reason, "; ")
+	}
+	l.log.Info("analysis", zap.String("outcome", string(outcome)), zap.String("reason", reason),
 		zap.Float64("canaryRequests", v.Measurement.Canary.Requests), zap.Float64("canaryErrors", v.Measurement.Canary.Errors),
 		zap.Float64("stableRequests", v.Measurement.Stable.Requests), zap.Float64("stableErrors", v.Measurement.Stable.Errors),
 		zap.Float64("canarySlow", v.Measurement.Canary.Slow), zap.Float64("regressionEvidence", sv.Regression))

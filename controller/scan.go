@@ -194,8 +194,9 @@ func (c *Controller) scan(ctx context.Context, decided func(key string, since ti
 		if v.Outcome == analysis.Unavailable {
 			continue
 		}
-		if sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now); sv.Outcome != analysis.Hold {
-			decided(key, t.Since, v, sv.Outcome)
+		sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now)
+		if o := weights.LookOutcome(v.Outcome, sv); o == analysis.Pass || o == analysis.Fail {
+			decided(key, t.Since, v, o)
 		}
 	}
 }

@@ -52,6 +52,13 @@ func failing() *analysis.Verdict {
 	return looked(120, 36, 2000, 2)
 }
 
+// mismatched is v with a split mismatch: the canary got far less than its weight.
+func mismatched(v *analysis.Verdict) *analysis.Verdict {
+	v.Outcome = analysis.Mismatch
+	v.Reason = "the data plane sent 2.00% of 1000 requests to the canary, but its weight is 10.00%"
+	return v
+}
+
 func looked(canary, canaryErrors, stable, stableErrors float64) *analysis.Verdict {
 	return &analysis.Verdict{Outcome: analysis.Hold, Measurement: analysis.Measurement{
 		Canary: analysis.Side{Requests: canary, Errors: canaryErrors, ErrorRate: canaryErrors / canary, LatencySeconds: 0.08},
@@ -300,6 +307,30 @@ func TestDecide(t *testing.T) {
 				in.Verdict = failing()
 			}),
 			phase: PhaseFailed, step: 1, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+		},
+		{
+			name: "a split mismatch does not hold back evidence of a regression", in: input(func(in *Input) {
+				in.Status = onStep(2, "10")
+				in.Now = t0.Add(15 * time.Second)
+				in.Verdict = mismatched(failing())
+			}),
+			phase: PhaseFailed, step: 2, weight: "0", traffic: noCanary, events: []string{"RolledBack"},
+			check: func(t *testing.T, d Decision) {
+				assert.Contains(t, d.Status.Message, "evidence of regression")
+				assert.Contains(t, d.Status.Message, "the data plane sent", "the message says the split was off too")
+			},
+		},
+		{
+			name: "a split mismatch holds a step at its bound instead of failing it inconclusive", in: input(func(in *Input) {
+				in.Spec = spec(func(s *annotations.Spec) { s.Analysis.MaxStepDuration = 10 * time.Minute })
+				in.Status = onStep(1, "5")
+				in.Now = t0.Add(10 * time.Minute)
+				in.Verdict = mismatched(looked(120, 0, 2280, 0))
+			}),
+			phase: PhaseProgressing, step: 1, weight: "5", traffic: canaryAt(500), events: []string{"SplitMismatch"}, requeue: time.Minute,
+			check: func(t *testing.T, d Decision) {
+				assert.Equal(t, 1, d.Status.NoData, "it counts toward no-data-limit")
+			},
 		},
 		{
 			name: "at max-step-duration an inconclusive step fails by default", in: input(func(in *Input) {
@@ -769,10 +800,12 @@ func TestDecideFastFailAndSplit(t *testing.T) {
 		assert.Equal(t, 45*time.Second, d.RequeueAfter)
 	}
 
-	// A split mismatch holds with a Warning and counts toward no-data-limit.
+	// A split mismatch holds with a Warning and counts toward no-data-limit,
+	// unless what the canary did get is evidence of a regression (the table
+	// in TestDecide).
 	d = Decide(cfg, input(func(in *Input) {
 		in.Status = onStep(2, "10")
-		in.Verdict = verdict(analysis.Mismatch, "nginx sent 0.00% of 1000 requests to the canary")
+		in.Verdict = mismatched(looked(30, 0, 970, 0))
 	}))
 	assert.Equal(t, PhaseProgressing, d.Status.Phase)
 	assert.Equal(t, 2, d.Status.Step)

@@ -39,7 +39,12 @@ func (m *machine) judge() {
 		m.waitForNextCheck()
 		return
 	}
-	switch v.Outcome {
+	var sv analysis.SequentialVerdict
+	var ev analysis.RolloutEvidence
+	if v.Outcome != analysis.Unavailable {
+		sv, ev = JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now)
+	}
+	switch LookOutcome(v.Outcome, sv) {
 	case analysis.Unavailable, analysis.Mismatch:
 		if !m.due() {
 			m.waitForNextCheck()
@@ -47,14 +52,14 @@ func (m *machine) judge() {
 		}
 		m.recordAnalysis(*v)
 		m.held(*v)
-		return
-	}
-	sv, ev := JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now)
-	switch sv.Outcome {
 	case analysis.Fail:
 		m.recordLook(*v, ev, sv)
 		m.next.NoData = 0
-		m.failed(sv.Reason + "; " + figures(v.Measurement))
+		why := sv.Reason + "; " + figures(v.Measurement)
+		if v.Outcome == analysis.Mismatch {
+			why += "; and " + v.Reason
+		}
+		m.failed(why)
 	case analysis.Pass:
 		m.recordLook(*v, ev, sv)
 		m.next.NoData = 0
@@ -251,8 +256,8 @@ func (m *machine) closeSegment() {
 // this Ingress's requests, so the other Ingress's traffic never enters it.
 func (m *machine) holdForConflict() {
 	v := m.in.Verdict
-	if v != nil && v.Outcome != analysis.Unavailable && v.Outcome != analysis.Mismatch {
-		if sv, _ := JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now); sv.Outcome == analysis.Fail {
+	if v != nil && v.Outcome != analysis.Unavailable {
+		if sv, _ := JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now); LookOutcome(v.Outcome, sv) == analysis.Fail {
 			m.judge()
 			return
 		}
