@@ -65,8 +65,7 @@ func (l look) analyse(ctx context.Context, in *weights.Input, t analysis.Target)
 	}
 	v := weights.CheckSplit(in.Spec, in.Status, measured, in.Now)
 	in.Verdict = &v
-	sv, _ := weights.JudgeLook(in.Spec, in.Status, v.Measurement, in.Now)
-	outcome := weights.LookOutcome(v.Outcome, sv)
+	outcome, sv, _ := weights.JudgeVerdict(in.Spec, in.Status, v, in.Now)
 	if !due && outcome == analysis.Hold {
 		return nil // nothing to write, nothing to count
 	}

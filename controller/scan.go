@@ -191,11 +191,7 @@ func (c *Controller) scan(ctx context.Context, decided func(key string, since ti
 		t.Until = now
 		// The scan has its own goroutine: it may wait for Prometheus.
 		v, _ := c.metrics.timedLook(ctx, c.analyzer, "scan", t, w.thresholds, true)
-		if v.Outcome == analysis.Unavailable {
-			continue
-		}
-		sv, _ := weights.JudgeLook(w.spec, w.status, v.Measurement, now)
-		if o := weights.LookOutcome(v.Outcome, sv); o == analysis.Pass || o == analysis.Fail {
+		if o, _, _ := weights.JudgeVerdict(w.spec, w.status, v, now); o == analysis.Pass || o == analysis.Fail {
 			decided(key, t.Since, v, o)
 		}
 	}

@@ -39,22 +39,24 @@ func Thresholds(s *annotations.Spec) analysis.Thresholds {
 	}
 }
 
-// LookOutcome is what a look at a step says: the judge's verdict on its
-// measurement, unless the measurement cannot be trusted for it. Without
-// Prometheus (Unavailable) there is nothing to judge. A split mismatch (the
-// canary got far less than its weight) makes a pass, a hold or a failure at
-// the step's bound untrustworthy, but not evidence of a regression: the
-// errors and slow requests the canary served were served, and the evidence
-// reads the share the canary got, not its weight. Holding such a canary
-// would keep it failing its share of users until the split recovers.
-func LookOutcome(measured analysis.Outcome, judged analysis.SequentialVerdict) analysis.Outcome {
-	switch {
-	case measured == analysis.Unavailable:
-		return measured
-	case measured == analysis.Mismatch && (judged.Outcome != analysis.Fail || judged.Inconclusive):
-		return measured
+// JudgeVerdict judges the measurement of a look at st's open step (v, as
+// CheckSplit left it) and says what the look decides: the judge's outcome,
+// unless the measurement cannot be trusted for it. Without Prometheus
+// (Unavailable) there is nothing to judge. A split mismatch (the canary got
+// far less than its weight) makes a pass, a hold or a failure at the step's
+// bound untrustworthy, but not evidence of a regression: the errors and slow
+// requests the canary served were served, and the evidence reads the share
+// the canary got, not its weight. Holding such a canary would keep it
+// failing its share of users until the split recovers.
+func JudgeVerdict(spec *annotations.Spec, st Status, v analysis.Verdict, now time.Time) (analysis.Outcome, analysis.SequentialVerdict, analysis.RolloutEvidence) {
+	if v.Outcome == analysis.Unavailable {
+		return v.Outcome, analysis.SequentialVerdict{}, analysis.RolloutEvidence{}
 	}
-	return judged.Outcome
+	sv, ev := JudgeLook(spec, st, v.Measurement, now)
+	if v.Outcome == analysis.Mismatch && (sv.Outcome != analysis.Fail || sv.Inconclusive) {
+		return v.Outcome, sv, ev
+	}
+	return sv.Outcome, sv, ev
 }
 
 // CheckSplit checks a due verdict against the split the plan asked for: this

@@ -39,12 +39,8 @@ func (m *machine) judge() {
 		m.waitForNextCheck()
 		return
 	}
-	var sv analysis.SequentialVerdict
-	var ev analysis.RolloutEvidence
-	if v.Outcome != analysis.Unavailable {
-		sv, ev = JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now)
-	}
-	switch LookOutcome(v.Outcome, sv) {
+	outcome, sv, ev := JudgeVerdict(m.in.Spec, m.in.Status, *v, m.in.Now)
+	switch outcome {
 	case analysis.Unavailable, analysis.Mismatch:
 		if !m.due() {
 			m.waitForNextCheck()
@@ -256,8 +252,8 @@ func (m *machine) closeSegment() {
 // this Ingress's requests, so the other Ingress's traffic never enters it.
 func (m *machine) holdForConflict() {
 	v := m.in.Verdict
-	if v != nil && v.Outcome != analysis.Unavailable {
-		if sv, _ := JudgeLook(m.in.Spec, m.in.Status, v.Measurement, m.in.Now); LookOutcome(v.Outcome, sv) == analysis.Fail {
+	if v != nil {
+		if outcome, _, _ := JudgeVerdict(m.in.Spec, m.in.Status, *v, m.in.Now); outcome == analysis.Fail {
 			m.judge()
 			return
 		}
